@@ -1,0 +1,1 @@
+pub fn main_for(_app: impl Fn() -> crate::App) {}

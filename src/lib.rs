@@ -1,0 +1,20 @@
+//! cfnkit: typed CloudFormation templates from Rust.
+//!
+//! - [`value`] and [`resource`] (from `cfnkit-core`): property values, literal or intrinsic ([`Val`]), the untyped
+//!   [`Value`] tree, the [`Resource`] trait of generated types, [`RawResource`], handles and resource attributes.
+//! - [`fns`]: typed intrinsic functions and pseudo parameters.
+//! - [`stack`]: [`App`], [`Stack`], [`Scope`], parameters, conditions, mappings, rules, outputs.
+//! - [`synth`]: logical IDs, cross-stack references, validation, rendering to JSON/YAML, the manifest.
+//! - [`cli`]: the `synth` and `list` commands that an app's thin `main` hands over to.
+
+pub mod cli;
+pub mod fns;
+pub mod stack;
+pub mod synth;
+
+pub use cfnkit_core::{resource, value};
+pub use cfnkit_core::{
+    ConditionHandle, ElementId, Json, Literal, RawResource, RemovalPolicy, Resource, ResourceHandle, TagFormat,
+    TagStyle, ToValue, Val, Value,
+};
+pub use stack::{App, Environment, MappingHandle, Output, ParamHandle, Parameter, Rule, Scope, Stack};

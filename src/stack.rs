@@ -1,0 +1,452 @@
+//! Apps, stacks and scopes: where constructs live, and the template sections other than Resources.
+//!
+//! A [`Stack`] is a cheap handle (clones share one stack), and so is a [`Scope`], a path inside a stack. Constructs
+//! take `&Scope` and add resources under their own path; synth derives logical IDs from those paths.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::fns::Cond;
+use cfnkit_core::{AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, Resource, ResourceEntry, ResourceHandle, Target, Val, Value};
+
+/// The account and region a stack is meant for. Both optional: an environment-agnostic stack deploys anywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Environment {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+/// A CloudFormation parameter's declaration. `T` is what its `Ref` evaluates to.
+#[derive(Clone, Debug)]
+pub struct Parameter<T> {
+    pub(crate) body: BTreeMap<String, Value>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Parameter<T> {
+    fn of(type_name: &str) -> Self {
+        Parameter { body: BTreeMap::from([("Type".to_owned(), Value::from(type_name))]), _type: PhantomData }
+    }
+    fn set(mut self, key: &str, v: impl Into<Value>) -> Self {
+        self.body.insert(key.to_owned(), v.into());
+        self
+    }
+    pub fn description(self, d: impl Into<String>) -> Self {
+        self.set("Description", d.into())
+    }
+    pub fn default_value(self, v: impl Into<Value>) -> Self {
+        self.set("Default", v)
+    }
+    pub fn allowed_values<V: Into<Value>>(self, vs: impl IntoIterator<Item = V>) -> Self {
+        self.set("AllowedValues", Value::list(vs))
+    }
+    pub fn allowed_pattern(self, p: impl Into<String>) -> Self {
+        self.set("AllowedPattern", p.into())
+    }
+    pub fn constraint_description(self, d: impl Into<String>) -> Self {
+        self.set("ConstraintDescription", d.into())
+    }
+    pub fn min_length(self, n: u32) -> Self {
+        self.set("MinLength", n)
+    }
+    pub fn max_length(self, n: u32) -> Self {
+        self.set("MaxLength", n)
+    }
+    pub fn min_value(self, n: f64) -> Self {
+        self.set("MinValue", n)
+    }
+    pub fn max_value(self, n: f64) -> Self {
+        self.set("MaxValue", n)
+    }
+    /// Masks the value in the console and API output.
+    pub fn no_echo(self) -> Self {
+        self.set("NoEcho", true)
+    }
+}
+
+impl Parameter<String> {
+    /// `Type: String`.
+    pub fn string() -> Self {
+        Self::of("String")
+    }
+    /// `Type: Number`. Its `Ref` is a string, as CloudFormation passes numbers on as strings.
+    pub fn number() -> Self {
+        Self::of("Number")
+    }
+    /// An AWS-specific or SSM parameter type (`AWS::EC2::VPC::Id`, `AWS::SSM::Parameter::Value<String>`).
+    pub fn of_type(type_name: &str) -> Self {
+        Self::of(type_name)
+    }
+}
+
+impl Parameter<Vec<String>> {
+    /// `Type: CommaDelimitedList`.
+    pub fn comma_delimited_list() -> Self {
+        Self::of("CommaDelimitedList")
+    }
+    /// A list type such as `List<AWS::EC2::Subnet::Id>`.
+    pub fn list_of_type(type_name: &str) -> Self {
+        Self::of(type_name)
+    }
+}
+
+/// A parameter of a stack. Its `Ref` has the parameter's type; from another stack it is exported and imported.
+#[derive(Clone, Debug)]
+pub struct ParamHandle<T> {
+    id: ElementId,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> ParamHandle<T> {
+    /// `Ref` to the parameter.
+    pub fn ref_(&self) -> Val<T> {
+        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(self.id.clone()))))
+    }
+    pub fn element(&self) -> &ElementId {
+        &self.id
+    }
+}
+
+/// A mapping of a stack, for `Fn::FindInMap`.
+#[derive(Clone, Debug)]
+pub struct MappingHandle {
+    name: String,
+}
+
+impl MappingHandle {
+    /// `Fn::FindInMap [name, top, second]`.
+    pub fn find<T>(&self, top: impl Into<Val<String>>, second: impl Into<Val<String>>) -> Val<T> {
+        crate::fns::find_in_map(self.name.as_str(), top, second)
+    }
+}
+
+/// A stack output.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub(crate) value: Value,
+    pub(crate) description: Option<String>,
+    pub(crate) export_name: Option<Value>,
+    pub(crate) condition: Option<String>,
+}
+
+impl Output {
+    pub fn new<T>(value: impl Into<Val<T>>) -> Self {
+        Output { value: value.into().into_raw(), description: None, export_name: None, condition: None }
+    }
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+    /// Exports the value under this name. Cross-stack references between cfnkit stacks export automatically.
+    pub fn export_name(mut self, name: impl Into<Val<String>>) -> Self {
+        self.export_name = Some(name.into().into_raw());
+        self
+    }
+    pub fn condition(mut self, c: &ConditionHandle) -> Self {
+        self.condition = Some(c.name().to_owned());
+        self
+    }
+}
+
+/// A template rule: assertions on parameter values, checked by CloudFormation before it creates anything.
+#[derive(Clone, Debug, Default)]
+pub struct Rule {
+    pub(crate) condition: Option<Value>,
+    pub(crate) assertions: Vec<(Value, Option<String>)>,
+}
+
+impl Rule {
+    pub fn new() -> Self {
+        Rule::default()
+    }
+    /// The rule applies only when this holds (`RuleCondition`).
+    pub fn when(mut self, c: Cond) -> Self {
+        self.condition = Some(c.0);
+        self
+    }
+    /// An assertion with the message shown when it fails.
+    pub fn assert(mut self, c: Cond, description: impl Into<String>) -> Self {
+        self.assertions.push((c.0, Some(description.into())));
+        self
+    }
+}
+
+pub(crate) struct StackInner {
+    pub(crate) name: Arc<str>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) termination_protection: bool,
+    pub(crate) env: Environment,
+    pub(crate) resources: Vec<ResourceHandle>,
+    pub(crate) parameters: Vec<(ElementId, String, BTreeMap<String, Value>)>,
+    pub(crate) mappings: BTreeMap<String, Value>,
+    pub(crate) conditions: BTreeMap<String, Value>,
+    pub(crate) rules: BTreeMap<String, Value>,
+    pub(crate) outputs: BTreeMap<String, Output>,
+    pub(crate) metadata: BTreeMap<String, Value>,
+    pub(crate) transforms: Vec<String>,
+    pub(crate) dependencies: Vec<Arc<str>>,
+    /// Values exported even with no consumer: see [`Stack::export_value`].
+    pub(crate) kept_exports: Vec<Value>,
+    /// Construction errors (a duplicate path, a bad construct id), reported together at synth.
+    pub(crate) errors: Vec<String>,
+}
+
+/// A stack: one CloudFormation template. Cheap to clone; clones are the same stack.
+#[derive(Clone)]
+pub struct Stack(pub(crate) Rc<RefCell<StackInner>>);
+
+/// A path inside a stack where constructs add resources. Cheap to clone.
+#[derive(Clone)]
+pub struct Scope {
+    stack: Stack,
+    path: String,
+}
+
+impl Stack {
+    pub(crate) fn new(name: &str) -> Stack {
+        Stack(Rc::new(RefCell::new(StackInner {
+            name: name.into(),
+            description: None,
+            tags: BTreeMap::new(),
+            termination_protection: false,
+            env: Environment::default(),
+            resources: Vec::new(),
+            parameters: Vec::new(),
+            mappings: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            rules: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            transforms: Vec::new(),
+            dependencies: Vec::new(),
+            kept_exports: Vec::new(),
+            errors: Vec::new(),
+        })))
+    }
+
+    /// The stack's name, which is also its deployed CloudFormation stack name.
+    pub fn name(&self) -> Arc<str> {
+        self.0.borrow().name.clone()
+    }
+    /// The root scope of the stack.
+    pub fn scope(&self) -> Scope {
+        Scope { stack: self.clone(), path: self.0.borrow().name.to_string() }
+    }
+    /// A child scope of the root (`Stack/id`).
+    pub fn child(&self, id: &str) -> Scope {
+        self.scope().child(id)
+    }
+    /// Adds a typed resource at `Stack/id`.
+    pub fn add<R: Resource>(&self, id: &str, resource: R) -> R::Handle {
+        self.scope().add(id, resource)
+    }
+    /// Adds an untyped resource at `Stack/id`.
+    pub fn add_raw(&self, id: &str, resource: RawResource) -> ResourceHandle {
+        self.scope().add_raw(id, resource)
+    }
+
+    /// The template's `Description`.
+    pub fn set_description(&self, d: impl Into<String>) -> &Self {
+        self.0.borrow_mut().description = Some(d.into());
+        self
+    }
+    /// A tag applied to every taggable resource of the stack (resource-level tags of the same key win).
+    pub fn add_tag(&self, key: impl Into<String>, value: impl Into<String>) -> &Self {
+        self.0.borrow_mut().tags.insert(key.into(), value.into());
+        self
+    }
+    /// Recorded in the manifest and applied by the deploy command.
+    pub fn set_termination_protection(&self, on: bool) -> &Self {
+        self.0.borrow_mut().termination_protection = on;
+        self
+    }
+    /// The target account and region, recorded in the manifest.
+    pub fn set_env(&self, env: Environment) -> &Self {
+        self.0.borrow_mut().env = env;
+        self
+    }
+    /// Deploy `other` before this stack even without references between them.
+    pub fn add_dependency(&self, other: &Stack) -> &Self {
+        let name = other.name();
+        self.0.borrow_mut().dependencies.push(name);
+        self
+    }
+    /// A `Transform` (`AWS::Serverless-2016-10-31`). `AWS::LanguageExtensions` is added automatically when needed.
+    pub fn add_transform(&self, name: impl Into<String>) -> &Self {
+        let name = name.into();
+        let mut inner = self.0.borrow_mut();
+        if !inner.transforms.contains(&name) {
+            inner.transforms.push(name);
+        }
+        self
+    }
+    /// A template `Metadata` entry.
+    pub fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>) -> &Self {
+        self.0.borrow_mut().metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Declares a parameter; `name` is its logical ID.
+    pub fn add_parameter<T>(&self, name: &str, p: Parameter<T>) -> ParamHandle<T> {
+        let id = self.scope().child_id(name);
+        let mut inner = self.0.borrow_mut();
+        if inner.parameters.iter().any(|(_, n, _)| n == name) {
+            let msg = format!("parameter {name:?} is declared twice in stack {}", inner.name);
+            inner.errors.push(msg);
+        }
+        inner.parameters.push((id.clone(), name.to_owned(), p.body));
+        ParamHandle { id, _type: PhantomData }
+    }
+    /// Declares a mapping: top-level key to second-level key to value.
+    pub fn add_mapping<V: Into<Value>>(
+        &self,
+        name: &str,
+        entries: BTreeMap<String, BTreeMap<String, V>>,
+    ) -> MappingHandle {
+        let v = Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, inner)| (k, Value::Map(inner.into_iter().map(|(k2, v)| (k2, v.into())).collect())))
+                .collect(),
+        );
+        self.insert_named("mapping", name, v, |s| &mut s.mappings);
+        MappingHandle { name: name.to_owned() }
+    }
+    /// Declares a named condition.
+    pub fn add_condition(&self, name: &str, c: Cond) -> ConditionHandle {
+        self.insert_named("condition", name, c.0, |s| &mut s.conditions);
+        ConditionHandle::new(name)
+    }
+    /// Declares a rule.
+    pub fn add_rule(&self, name: &str, rule: Rule) {
+        let mut body = BTreeMap::new();
+        if let Some(c) = rule.condition {
+            body.insert("RuleCondition".to_owned(), c);
+        }
+        let assertions = rule
+            .assertions
+            .into_iter()
+            .map(|(a, d)| {
+                let mut m = BTreeMap::from([("Assert".to_owned(), a)]);
+                if let Some(d) = d {
+                    m.insert("AssertDescription".to_owned(), d.into());
+                }
+                Value::Map(m)
+            })
+            .collect();
+        body.insert("Assertions".to_owned(), Value::List(assertions));
+        self.insert_named("rule", name, Value::Map(body), |s| &mut s.rules);
+    }
+    /// Declares an output; `name` is its logical ID.
+    pub fn add_output(&self, name: &str, output: Output) {
+        let mut inner = self.0.borrow_mut();
+        if inner.outputs.insert(name.to_owned(), output).is_some() {
+            let msg = format!("output {name:?} is declared twice in stack {}", inner.name);
+            inner.errors.push(msg);
+        }
+    }
+    /// Keeps exporting `value` (a `Ref` or `Fn::GetAtt` of this stack's element) under the name synth gives
+    /// automatic exports, whether or not another stack still imports it.
+    ///
+    /// This is how a consumer is removed safely: deploying the producer first would delete an export that the
+    /// consumer still imports, and CloudFormation refuses. Keep the export in the release that removes the last
+    /// consumer, deploy, then drop the `export_value` call in a later release.
+    pub fn export_value<T>(&self, value: &Val<T>) {
+        self.0.borrow_mut().kept_exports.push(value.raw().clone());
+    }
+
+    fn insert_named(
+        &self,
+        kind: &str,
+        name: &str,
+        v: Value,
+        section: impl FnOnce(&mut StackInner) -> &mut BTreeMap<String, Value>,
+    ) {
+        let mut inner = self.0.borrow_mut();
+        let stack = inner.name.clone();
+        if section(&mut inner).insert(name.to_owned(), v).is_some() {
+            inner.errors.push(format!("{kind} {name:?} is declared twice in stack {stack}"));
+        }
+    }
+}
+
+impl Scope {
+    /// The scope's construct path (`Inventory/InventoryQueue`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// The stack this scope belongs to.
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+    /// A child scope, for a construct made of several resources.
+    pub fn child(&self, id: &str) -> Scope {
+        self.check_id(id);
+        Scope { stack: self.stack.clone(), path: format!("{}/{id}", self.path) }
+    }
+    /// Adds a typed resource at `path/id` and returns its typed handle.
+    pub fn add<R: Resource>(&self, id: &str, resource: R) -> R::Handle {
+        R::Handle::from(self.add_any(id, Box::new(resource)))
+    }
+    /// Adds an untyped resource at `path/id`.
+    pub fn add_raw(&self, id: &str, resource: RawResource) -> ResourceHandle {
+        self.add_any(id, Box::new(resource))
+    }
+
+    fn child_id(&self, id: &str) -> ElementId {
+        self.check_id(id);
+        ElementId { stack: self.stack.name(), path: format!("{}/{id}", self.path).into() }
+    }
+
+    fn check_id(&self, id: &str) {
+        if id.is_empty() || id.contains('/') {
+            self.stack.0.borrow_mut().errors.push(format!(
+                "construct id {id:?} under {} must be non-empty and must not contain '/'",
+                self.path
+            ));
+        }
+    }
+
+    fn add_any(&self, id: &str, resource: Box<dyn AnyResource>) -> ResourceHandle {
+        let element = self.child_id(id);
+        let handle = ResourceHandle::new(element.clone(), ResourceEntry::new(resource));
+        let mut inner = self.stack.0.borrow_mut();
+        if inner.resources.iter().any(|r| *r.element() == element) {
+            inner.errors.push(format!("two constructs have the path {}: give one of them another id", element.path));
+        }
+        inner.resources.push(handle.clone());
+        handle
+    }
+}
+
+/// An app: the stacks that are synthesized and deployed together.
+#[derive(Clone, Default)]
+pub struct App {
+    pub(crate) stacks: Rc<RefCell<Vec<Stack>>>,
+    pub(crate) tags: Rc<RefCell<BTreeMap<String, String>>>,
+}
+
+impl App {
+    pub fn new() -> Self {
+        App::default()
+    }
+    /// Creates a stack; `name` is its CloudFormation stack name.
+    pub fn stack(&self, name: &str) -> Stack {
+        let stack = Stack::new(name);
+        self.stacks.borrow_mut().push(stack.clone());
+        stack
+    }
+    /// A tag applied to every taggable resource of every stack (stack tags of the same key win).
+    pub fn add_tag(&self, key: impl Into<String>, value: impl Into<String>) -> &Self {
+        self.tags.borrow_mut().insert(key.into(), value.into());
+        self
+    }
+    /// The stacks, in declaration order.
+    pub fn stacks(&self) -> Vec<Stack> {
+        self.stacks.borrow().clone()
+    }
+}
