@@ -21,6 +21,8 @@ use super::moto::MotoServer;
 use super::wiring::{EnvValue, Target, Wiring};
 
 pub const BUS: &str = "EcomEventBus";
+/// Attempts of an asynchronous Lambda invocation (the first and two retries).
+const ASYNC_INVOKE_ATTEMPTS: u32 = 3;
 const ACCOUNT: &str = "123456789012";
 
 /// A deployed platform with the handlers' services built from their resolved environments.
@@ -45,6 +47,8 @@ pub struct Platform {
     /// Deliver every message twice (concurrently) to its handler.
     pub duplicate_delivery: bool,
     pub invocations: AtomicUsize,
+    /// Asynchronous invocations dropped after their last attempt failed.
+    pub discarded: AtomicUsize,
 }
 
 /// What a run until quiescence did.
@@ -246,6 +250,7 @@ impl Platform {
             sdk,
             duplicate_delivery: false,
             invocations: AtomicUsize::new(0),
+            discarded: AtomicUsize::new(0),
         }
     }
 
@@ -392,7 +397,24 @@ impl Platform {
         for m in &messages {
             let id = m.message_id.clone().unwrap_or_default();
             let handle = m.receipt_handle.clone().unwrap_or_default();
-            if failed.contains_key(&id) {
+            let receives: u32 = m
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1);
+            if failed.contains_key(&id) && eventbridge && receives >= ASYNC_INVOKE_ATTEMPTS {
+                // Lambda's asynchronous invocation gives up after 3 attempts (no on-failure
+                // destination configured): the event is dropped.
+                self.discarded.fetch_add(1, Ordering::Relaxed);
+                self.sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            } else if failed.contains_key(&id) {
                 // Lambda leaves a failed record invisible until its visibility timeout; the
                 // harness shortens that wait to nothing.
                 self.sqs
