@@ -1,1 +1,141 @@
-pub fn main_for(_app: impl Fn() -> crate::App) {}
+//! The command line of a cfnkit app. An app's `main` is one line:
+//!
+//! ```no_run
+//! # fn app() -> Result<cfnkit::App, String> { Ok(cfnkit::App::new()) }
+//! fn main() -> std::process::ExitCode {
+//!     cfnkit::cli::main(app)
+//! }
+//! ```
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::stack::App;
+use crate::synth::manifest::removed_exports;
+use crate::synth::output::{self, Format};
+use crate::synth::{self, SynthError};
+
+/// Synthesize and inspect the CloudFormation templates of this app.
+#[derive(Debug, Parser)]
+#[command(name = "cfnkit", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write one CloudFormation template per stack and a manifest.json.
+    ///
+    /// The whole app is synthesized (cross-stack references need every stack); only the named stacks are
+    /// written. The output directory is replaced atomically: if synth fails, the previous output stays as it was.
+    Synth {
+        /// Directory to write to; replaced as a whole.
+        #[arg(long, default_value = "cfnkit.out")]
+        out: PathBuf,
+        /// Template format. YAML uses CloudFormation's short-form tags (!Ref, !GetAtt, !Sub).
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Write the export that a stack no longer has even though another stack imported it in the previous
+        /// synth. Only safe when the importing stacks are already deployed without the import.
+        #[arg(long)]
+        allow_export_removal: bool,
+        /// Stacks to write (all when none are named).
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+    },
+    /// Print the stacks in deploy order, with what each depends on.
+    List,
+}
+
+/// Parses the arguments, builds the app and runs the command. Errors go to stderr with exit code 1.
+pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli, build) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command and returns what it prints.
+pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Result<String, String> {
+    let started = Instant::now();
+    let app = build().map_err(|e| format!("building the app failed: {e}"))?;
+    let assembly = synth::synth(&app).map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Synth {
+            out,
+            format,
+            allow_export_removal,
+            stacks,
+        } => {
+            let rendered = output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
+            if !allow_export_removal {
+                check_export_removal(&out, &assembly)?;
+            }
+            output::write_atomically(&out, &rendered.files).map_err(|e| e.to_string())?;
+            let mut report = String::new();
+            for s in &rendered.manifest.stacks {
+                let s3 = if s.requires_s3_upload {
+                    " (over 51,200 bytes: deploys through S3)"
+                } else {
+                    ""
+                };
+                report.push_str(&format!(
+                    "{:<24} {:>8} bytes  {}{s3}\n",
+                    s.name,
+                    s.bytes,
+                    Path::new(&out).join(&s.template).display()
+                ));
+            }
+            report.push_str(&format!(
+                "wrote {} template(s) and manifest.json to {} in {} ms\n",
+                rendered.manifest.stacks.len(),
+                out.display(),
+                started.elapsed().as_millis()
+            ));
+            Ok(report)
+        }
+        Command::List => {
+            let width = assembly
+                .stacks
+                .iter()
+                .map(|s| s.name.len())
+                .max()
+                .unwrap_or(0);
+            Ok(assembly
+                .stacks
+                .iter()
+                .map(|s| {
+                    if s.dependencies.is_empty() {
+                        format!("{}\n", s.name)
+                    } else {
+                        format!("{:<width$}  after {}\n", s.name, s.dependencies.join(", "))
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+fn check_export_removal(out: &Path, assembly: &synth::Assembly) -> Result<(), String> {
+    let Some(previous) = output::previous_manifest(out) else {
+        return Ok(());
+    };
+    let problems = removed_exports(&previous, assembly);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(SynthError::Invalid(problems).to_string())
+    }
+}

@@ -26,7 +26,10 @@ fn func<T>(i: Intrinsic) -> Val<T> {
 /// `Fn::Sub` with a template string only: `${AWS::Region}` and `${LogicalId.Attr}` are resolved by CloudFormation.
 /// Synth checks that every `${Name}` exists in the stack.
 pub fn sub(template: impl Into<String>) -> Val<String> {
-    func(Intrinsic::Sub { template: template.into(), vars: BTreeMap::new() })
+    func(Intrinsic::Sub {
+        template: template.into(),
+        vars: BTreeMap::new(),
+    })
 }
 
 /// `Fn::Sub` with a variable map; the usual way to put a typed reference into a string:
@@ -37,7 +40,10 @@ pub fn sub_with<K: Into<String>>(
 ) -> Val<String> {
     func(Intrinsic::Sub {
         template: template.into(),
-        vars: vars.into_iter().map(|(k, v)| (k.into(), v.into_raw())).collect(),
+        vars: vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_raw()))
+            .collect(),
     })
 }
 
@@ -48,7 +54,10 @@ pub fn join(delimiter: impl Into<String>, items: impl Into<Val<Vec<String>>>) ->
 
 /// `Fn::Select`.
 pub fn select<T>(index: impl Into<Val<i64>>, list: impl Into<Val<Vec<T>>>) -> Val<T> {
-    func(Intrinsic::Select(index.into().into_raw(), list.into().into_raw()))
+    func(Intrinsic::Select(
+        index.into().into_raw(),
+        list.into().into_raw(),
+    ))
 }
 
 /// `Fn::Split`.
@@ -57,23 +66,38 @@ pub fn split(delimiter: impl Into<String>, source: impl Into<Val<String>>) -> Va
 }
 
 /// `Fn::If`: `when_true` if the named condition holds, else `when_false` (which may be [`no_value`]).
-pub fn if_<T>(condition: &ConditionHandle, when_true: impl Into<Val<T>>, when_false: impl Into<Val<T>>) -> Val<T> {
-    func(Intrinsic::If(condition.name().to_owned(), when_true.into().into_raw(), when_false.into().into_raw()))
+pub fn if_<T>(
+    condition: &ConditionHandle,
+    when_true: impl Into<Val<T>>,
+    when_false: impl Into<Val<T>>,
+) -> Val<T> {
+    func(Intrinsic::If(
+        condition.name().to_owned(),
+        when_true.into().into_raw(),
+        when_false.into().into_raw(),
+    ))
 }
 
 /// `Fn::Equals`.
 pub fn equals<A, B>(a: impl Into<Val<A>>, b: impl Into<Val<B>>) -> Cond {
-    Cond(Value::func(Intrinsic::Equals(a.into().into_raw(), b.into().into_raw())))
+    Cond(Value::func(Intrinsic::Equals(
+        a.into().into_raw(),
+        b.into().into_raw(),
+    )))
 }
 
 /// `Fn::And` (2 to 10 conditions).
 pub fn and(conds: impl IntoIterator<Item = Cond>) -> Cond {
-    Cond(Value::func(Intrinsic::And(conds.into_iter().map(|c| c.0).collect())))
+    Cond(Value::func(Intrinsic::And(
+        conds.into_iter().map(|c| c.0).collect(),
+    )))
 }
 
 /// `Fn::Or` (2 to 10 conditions).
 pub fn or(conds: impl IntoIterator<Item = Cond>) -> Cond {
-    Cond(Value::func(Intrinsic::Or(conds.into_iter().map(|c| c.0).collect())))
+    Cond(Value::func(Intrinsic::Or(
+        conds.into_iter().map(|c| c.0).collect(),
+    )))
 }
 
 /// `Fn::Not`.
@@ -93,8 +117,17 @@ pub fn import_value(export_name: impl Into<Val<String>>) -> Val<String> {
 }
 
 /// `Fn::FindInMap` (mapping handles offer a typed shorthand).
-pub fn find_in_map<T>(map: impl Into<Val<String>>, top: impl Into<Val<String>>, second: impl Into<Val<String>>) -> Val<T> {
-    func(Intrinsic::FindInMap(map.into().into_raw(), top.into().into_raw(), second.into().into_raw(), None))
+pub fn find_in_map<T>(
+    map: impl Into<Val<String>>,
+    top: impl Into<Val<String>>,
+    second: impl Into<Val<String>>,
+) -> Val<T> {
+    func(Intrinsic::FindInMap(
+        map.into().into_raw(),
+        top.into().into_raw(),
+        second.into().into_raw(),
+        None,
+    ))
 }
 
 /// `Fn::FindInMap` with a `DefaultValue` (adds the `AWS::LanguageExtensions` transform).
@@ -123,8 +156,16 @@ pub fn get_azs(region: impl Into<Val<String>>) -> Val<Vec<String>> {
 }
 
 /// `Fn::Cidr`.
-pub fn cidr(ip_block: impl Into<Val<String>>, count: impl Into<Val<i64>>, cidr_bits: impl Into<Val<i64>>) -> Val<Vec<String>> {
-    func(Intrinsic::Cidr(ip_block.into().into_raw(), count.into().into_raw(), cidr_bits.into().into_raw()))
+pub fn cidr(
+    ip_block: impl Into<Val<String>>,
+    count: impl Into<Val<i64>>,
+    cidr_bits: impl Into<Val<i64>>,
+) -> Val<Vec<String>> {
+    func(Intrinsic::Cidr(
+        ip_block.into().into_raw(),
+        count.into().into_raw(),
+        cidr_bits.into().into_raw(),
+    ))
 }
 
 /// `Fn::Length` (adds the `AWS::LanguageExtensions` transform).
@@ -144,7 +185,10 @@ pub fn ref_logical(logical_id: impl Into<String>) -> Val<String> {
 
 /// `Fn::GetAtt` on a logical ID written by hand: the untyped escape hatch.
 pub fn get_att_logical<T>(logical_id: impl Into<String>, attribute: impl Into<String>) -> Val<T> {
-    func(Intrinsic::GetAtt(Target::Logical(logical_id.into()), attribute.into()))
+    func(Intrinsic::GetAtt(
+        Target::Logical(logical_id.into()),
+        attribute.into(),
+    ))
 }
 
 fn pseudo<T>(p: Pseudo) -> Val<T> {

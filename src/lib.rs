@@ -14,7 +14,14 @@ pub mod synth;
 
 pub use cfnkit_core::{resource, value};
 pub use cfnkit_core::{
-    ConditionHandle, ElementId, Json, Literal, RawResource, RemovalPolicy, Resource, ResourceHandle, TagFormat,
-    TagStyle, ToValue, Val, Value,
+    ConditionHandle, ElementId, Json, Literal, RawResource, RemovalPolicy, Resource,
+    ResourceHandle, TagFormat, TagStyle, ToValue, Val, Value,
 };
-pub use stack::{App, Environment, MappingHandle, Output, ParamHandle, Parameter, Rule, Scope, Stack};
+pub use stack::{
+    App, Environment, MappingHandle, Output, ParamHandle, Parameter, Rule, Scope, Stack,
+};
+
+/// The README's examples compile and run as doc tests, so the README cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

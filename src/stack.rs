@@ -10,7 +10,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::fns::Cond;
-use cfnkit_core::{AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, Resource, ResourceEntry, ResourceHandle, Target, Val, Value};
+use cfnkit_core::{
+    AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, Resource, ResourceEntry,
+    ResourceHandle, Target, Val, Value,
+};
 
 /// The account and region a stack is meant for. Both optional: an environment-agnostic stack deploys anywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,7 +31,10 @@ pub struct Parameter<T> {
 
 impl<T> Parameter<T> {
     fn of(type_name: &str) -> Self {
-        Parameter { body: BTreeMap::from([("Type".to_owned(), Value::from(type_name))]), _type: PhantomData }
+        Parameter {
+            body: BTreeMap::from([("Type".to_owned(), Value::from(type_name))]),
+            _type: PhantomData,
+        }
     }
     fn set(mut self, key: &str, v: impl Into<Value>) -> Self {
         self.body.insert(key.to_owned(), v.into());
@@ -103,7 +109,9 @@ pub struct ParamHandle<T> {
 impl<T> ParamHandle<T> {
     /// `Ref` to the parameter.
     pub fn ref_(&self) -> Val<T> {
-        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(self.id.clone()))))
+        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(
+            self.id.clone(),
+        ))))
     }
     pub fn element(&self) -> &ElementId {
         &self.id
@@ -134,7 +142,12 @@ pub struct Output {
 
 impl Output {
     pub fn new<T>(value: impl Into<Val<T>>) -> Self {
-        Output { value: value.into().into_raw(), description: None, export_name: None, condition: None }
+        Output {
+            value: value.into().into_raw(),
+            description: None,
+            export_name: None,
+            condition: None,
+        }
     }
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = Some(d.into());
@@ -234,7 +247,10 @@ impl Stack {
     }
     /// The root scope of the stack.
     pub fn scope(&self) -> Scope {
-        Scope { stack: self.clone(), path: self.0.borrow().name.to_string() }
+        Scope {
+            stack: self.clone(),
+            path: self.0.borrow().name.to_string(),
+        }
     }
     /// A child scope of the root (`Stack/id`).
     pub fn child(&self, id: &str) -> Scope {
@@ -286,7 +302,10 @@ impl Stack {
     }
     /// A template `Metadata` entry.
     pub fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>) -> &Self {
-        self.0.borrow_mut().metadata.insert(key.into(), value.into());
+        self.0
+            .borrow_mut()
+            .metadata
+            .insert(key.into(), value.into());
         self
     }
 
@@ -295,11 +314,17 @@ impl Stack {
         let id = self.scope().child_id(name);
         let mut inner = self.0.borrow_mut();
         if inner.parameters.iter().any(|(_, n, _)| n == name) {
-            let msg = format!("parameter {name:?} is declared twice in stack {}", inner.name);
+            let msg = format!(
+                "parameter {name:?} is declared twice in stack {}",
+                inner.name
+            );
             inner.errors.push(msg);
         }
         inner.parameters.push((id.clone(), name.to_owned(), p.body));
-        ParamHandle { id, _type: PhantomData }
+        ParamHandle {
+            id,
+            _type: PhantomData,
+        }
     }
     /// Declares a mapping: top-level key to second-level key to value.
     pub fn add_mapping<V: Into<Value>>(
@@ -310,11 +335,18 @@ impl Stack {
         let v = Value::Map(
             entries
                 .into_iter()
-                .map(|(k, inner)| (k, Value::Map(inner.into_iter().map(|(k2, v)| (k2, v.into())).collect())))
+                .map(|(k, inner)| {
+                    (
+                        k,
+                        Value::Map(inner.into_iter().map(|(k2, v)| (k2, v.into())).collect()),
+                    )
+                })
                 .collect(),
         );
         self.insert_named("mapping", name, v, |s| &mut s.mappings);
-        MappingHandle { name: name.to_owned() }
+        MappingHandle {
+            name: name.to_owned(),
+        }
     }
     /// Declares a named condition.
     pub fn add_condition(&self, name: &str, c: Cond) -> ConditionHandle {
@@ -369,7 +401,9 @@ impl Stack {
         let mut inner = self.0.borrow_mut();
         let stack = inner.name.clone();
         if section(&mut inner).insert(name.to_owned(), v).is_some() {
-            inner.errors.push(format!("{kind} {name:?} is declared twice in stack {stack}"));
+            inner.errors.push(format!(
+                "{kind} {name:?} is declared twice in stack {stack}"
+            ));
         }
     }
 }
@@ -386,7 +420,10 @@ impl Scope {
     /// A child scope, for a construct made of several resources.
     pub fn child(&self, id: &str) -> Scope {
         self.check_id(id);
-        Scope { stack: self.stack.clone(), path: format!("{}/{id}", self.path) }
+        Scope {
+            stack: self.stack.clone(),
+            path: format!("{}/{id}", self.path),
+        }
     }
     /// Adds a typed resource at `path/id` and returns its typed handle.
     pub fn add<R: Resource>(&self, id: &str, resource: R) -> R::Handle {
@@ -399,7 +436,10 @@ impl Scope {
 
     fn child_id(&self, id: &str) -> ElementId {
         self.check_id(id);
-        ElementId { stack: self.stack.name(), path: format!("{}/{id}", self.path).into() }
+        ElementId {
+            stack: self.stack.name(),
+            path: format!("{}/{id}", self.path).into(),
+        }
     }
 
     fn check_id(&self, id: &str) {
@@ -416,7 +456,10 @@ impl Scope {
         let handle = ResourceHandle::new(element.clone(), ResourceEntry::new(resource));
         let mut inner = self.stack.0.borrow_mut();
         if inner.resources.iter().any(|r| *r.element() == element) {
-            inner.errors.push(format!("two constructs have the path {}: give one of them another id", element.path));
+            inner.errors.push(format!(
+                "two constructs have the path {}: give one of them another id",
+                element.path
+            ));
         }
         inner.resources.push(handle.clone());
         handle

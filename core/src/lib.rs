@@ -8,7 +8,7 @@ pub mod resource;
 pub mod value;
 
 pub use resource::{
-    AnyResource, ConditionHandle, RawResource, RemovalPolicy, Resource, ResourceEntry, ResourceHandle, TagFormat,
-    TagStyle,
+    AnyResource, ConditionHandle, RawResource, RemovalPolicy, Resource, ResourceEntry,
+    ResourceHandle, TagFormat, TagStyle,
 };
 pub use value::{ElementId, Intrinsic, Json, Literal, Pseudo, Target, ToValue, Val, Value};

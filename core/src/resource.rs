@@ -28,9 +28,15 @@ pub enum TagStyle {
 
 impl TagFormat {
     /// `Tags` as a list of `{Key, Value}`: the common case.
-    pub const LIST: TagFormat = TagFormat { property: "Tags", style: TagStyle::List };
+    pub const LIST: TagFormat = TagFormat {
+        property: "Tags",
+        style: TagStyle::List,
+    };
     /// `Tags` as a map.
-    pub const MAP: TagFormat = TagFormat { property: "Tags", style: TagStyle::Map };
+    pub const MAP: TagFormat = TagFormat {
+        property: "Tags",
+        style: TagStyle::Map,
+    };
 }
 
 /// A CloudFormation resource type. Implemented by every generated L1 type.
@@ -83,7 +89,11 @@ pub struct RawResource {
 impl RawResource {
     /// A resource of the given CloudFormation type (`AWS::SQS::Queue`, `Custom::Thing`).
     pub fn new(type_name: impl Into<String>) -> Self {
-        RawResource { type_name: type_name.into(), properties: BTreeMap::new(), tags: None }
+        RawResource {
+            type_name: type_name.into(),
+            properties: BTreeMap::new(),
+            tags: None,
+        }
     }
     /// Sets a property. The value may be JSON or contain intrinsics.
     pub fn prop(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
@@ -193,7 +203,10 @@ impl ResourceHandle {
     /// Creates the handle of a resource being added to a stack (used by cfnkit's stacks, not by users).
     #[doc(hidden)]
     pub fn new(id: ElementId, entry: ResourceEntry) -> Self {
-        ResourceHandle { id, entry: Rc::new(RefCell::new(entry)) }
+        ResourceHandle {
+            id,
+            entry: Rc::new(RefCell::new(entry)),
+        }
     }
     /// The stored entry (used by synth).
     #[doc(hidden)]
@@ -214,11 +227,16 @@ impl ResourceHandle {
     }
     /// `Ref` to this resource. What it returns depends on the type (documented on each typed handle).
     pub fn ref_(&self) -> Val<String> {
-        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(self.id.clone()))))
+        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(
+            self.id.clone(),
+        ))))
     }
     /// `Fn::GetAtt` by attribute name: the untyped escape hatch. Typed handles offer `attr_*` methods instead.
     pub fn get_att<T>(&self, attribute: &str) -> Val<T> {
-        Val::from_raw(Value::func(Intrinsic::GetAtt(Target::Element(self.id.clone()), attribute.to_owned())))
+        Val::from_raw(Value::func(Intrinsic::GetAtt(
+            Target::Element(self.id.clone()),
+            attribute.to_owned(),
+        )))
     }
 
     /// Keeps this logical ID whatever the construct path: use it when refactoring would otherwise rename (and so
@@ -249,7 +267,8 @@ impl ResourceHandle {
     }
     /// Both `DeletionPolicy` and `UpdateReplacePolicy`, which is what is wanted for stateful data.
     pub fn apply_removal_policy(&self, policy: RemovalPolicy) -> &Self {
-        self.set_deletion_policy(policy).set_update_replace_policy(policy)
+        self.set_deletion_policy(policy)
+            .set_update_replace_policy(policy)
     }
     /// `UpdatePolicy`, as raw JSON (its shape depends on the resource type).
     pub fn set_update_policy(&self, policy: impl Into<Value>) -> &Self {
@@ -263,13 +282,19 @@ impl ResourceHandle {
     }
     /// Adds a `Metadata` entry.
     pub fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>) -> &Self {
-        self.entry.borrow_mut().metadata.insert(key.into(), value.into());
+        self.entry
+            .borrow_mut()
+            .metadata
+            .insert(key.into(), value.into());
         self
     }
     /// Overrides anything in the rendered resource by dotted path (`Properties.VisibilityTimeout`,
     /// `UpdatePolicy.AutoScalingRollingUpdate`): the escape hatch for what the typed API does not cover.
     pub fn add_override(&self, path: impl Into<String>, value: impl Into<Value>) -> &Self {
-        self.entry.borrow_mut().overrides.push((path.into(), Some(value.into())));
+        self.entry
+            .borrow_mut()
+            .overrides
+            .push((path.into(), Some(value.into())));
         self
     }
     /// Shorthand for `add_override("Properties.<path>", value)`.
@@ -284,11 +309,17 @@ impl ResourceHandle {
 
     /// The stored resource, if it is an `R`. Typed handles use this for their `resource()` accessor.
     pub fn downcast<R: AnyResource>(&self) -> Option<Ref<'_, R>> {
-        Ref::filter_map(self.entry.borrow(), |e| e.resource.as_any().downcast_ref::<R>()).ok()
+        Ref::filter_map(self.entry.borrow(), |e| {
+            e.resource.as_any().downcast_ref::<R>()
+        })
+        .ok()
     }
     /// The stored resource, mutably, if it is an `R`: the escape hatch to change L1 properties after creation.
     pub fn downcast_mut<R: AnyResource>(&self) -> Option<RefMut<'_, R>> {
-        RefMut::filter_map(self.entry.borrow_mut(), |e| e.resource.as_any_mut().downcast_mut::<R>()).ok()
+        RefMut::filter_map(self.entry.borrow_mut(), |e| {
+            e.resource.as_any_mut().downcast_mut::<R>()
+        })
+        .ok()
     }
 }
 

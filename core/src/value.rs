@@ -128,8 +128,15 @@ pub enum Value {
 
 impl Value {
     /// A map value from key/value pairs.
-    pub fn map<K: Into<String>, V: Into<Value>>(entries: impl IntoIterator<Item = (K, V)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    pub fn map<K: Into<String>, V: Into<Value>>(
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// A list value.
@@ -175,7 +182,13 @@ impl Intrinsic {
         match self {
             Ref(_) | GetAtt(..) | Condition(_) => vec![],
             Sub { vars, .. } => vars.values().collect(),
-            Join(_, v) | Split(_, v) | Not(v) | ImportValue(v) | Base64(v) | GetAzs(v) | Length(v)
+            Join(_, v)
+            | Split(_, v)
+            | Not(v)
+            | ImportValue(v)
+            | Base64(v)
+            | GetAzs(v)
+            | Length(v)
             | ToJsonString(v) => vec![v],
             Select(a, b) | Equals(a, b) | If(_, a, b) => vec![a, b],
             And(vs) | Or(vs) => vs.iter().collect(),
@@ -197,7 +210,9 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Number(n) => Value::Number(n),
             serde_json::Value::String(s) => Value::String(s),
             serde_json::Value::Array(a) => Value::List(a.into_iter().map(Value::from).collect()),
-            serde_json::Value::Object(o) => Value::Map(o.into_iter().map(|(k, v)| (k, v.into())).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Map(o.into_iter().map(|(k, v)| (k, v.into())).collect())
+            }
         }
     }
 }
@@ -295,7 +310,10 @@ pub struct Val<T> {
 impl<T> Val<T> {
     /// Wraps an untyped value. The caller vouches that it evaluates to a `T`; this is the escape hatch.
     pub fn from_raw(raw: Value) -> Self {
-        Val { raw, _type: PhantomData }
+        Val {
+            raw,
+            _type: PhantomData,
+        }
     }
     /// The untyped value.
     pub fn raw(&self) -> &Value {
@@ -406,17 +424,25 @@ impl From<Value> for Val<Json> {
 }
 impl<T, I: Into<Val<T>>> From<Vec<I>> for Val<Vec<T>> {
     fn from(items: Vec<I>) -> Self {
-        Val::from_raw(Value::List(items.into_iter().map(|i| i.into().raw).collect()))
+        Val::from_raw(Value::List(
+            items.into_iter().map(|i| i.into().raw).collect(),
+        ))
     }
 }
 impl<T, I: Into<Val<T>>, const N: usize> From<[I; N]> for Val<Vec<T>> {
     fn from(items: [I; N]) -> Self {
-        Val::from_raw(Value::List(items.into_iter().map(|i| i.into().raw).collect()))
+        Val::from_raw(Value::List(
+            items.into_iter().map(|i| i.into().raw).collect(),
+        ))
     }
 }
 impl<T, K: Into<String>, I: Into<Val<T>>> From<BTreeMap<K, I>> for Val<BTreeMap<String, T>> {
     fn from(m: BTreeMap<K, I>) -> Self {
-        Val::from_raw(Value::Map(m.into_iter().map(|(k, v)| (k.into(), v.into().raw)).collect()))
+        Val::from_raw(Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k.into(), v.into().raw))
+                .collect(),
+        ))
     }
 }
 
@@ -436,7 +462,8 @@ mod tests {
 
     #[test]
     fn push_onto_an_intrinsic_list_replaces_it() {
-        let mut l: Val<Vec<String>> = Val::from_raw(Value::func(Intrinsic::Split(",".into(), "a,b".into())));
+        let mut l: Val<Vec<String>> =
+            Val::from_raw(Value::func(Intrinsic::Split(",".into(), "a,b".into())));
         l.push("c");
         assert_eq!(l.raw(), &Value::list(["c"]));
     }

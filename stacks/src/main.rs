@@ -1,1 +1,5 @@
-fn main() {}
+//! `cargo run -- synth`: the order platform's command line.
+
+fn main() -> std::process::ExitCode {
+    cfnkit::cli::main(order_platform::app)
+}

@@ -1,0 +1,67 @@
+//! Synth errors. Every problem names its stack, the element (logical ID or path) and the fix.
+
+use std::fmt;
+
+/// One thing synth found wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub stack: String,
+    /// The logical ID or construct path concerned, when there is one.
+    pub element: Option<String>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(stack: &str, element: Option<&str>, message: String) -> Self {
+        Problem {
+            stack: stack.to_owned(),
+            element: element.map(str::to_owned),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.element {
+            Some(e) => write!(f, "stack {} ({e}): {}", self.stack, self.message),
+            None => write!(f, "stack {}: {}", self.stack, self.message),
+        }
+    }
+}
+
+/// Why synth or writing its output failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("synth found {} problem(s):\n{}", .0.len(), list(.0))]
+    Invalid(Vec<Problem>),
+    #[error("stacks depend on each other in a cycle:\n{0}")]
+    Cycle(String),
+    #[error("no stack named {name:?} in this app; its stacks are: {available}")]
+    UnknownStack { name: String, available: String },
+    #[error("could not write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl SynthError {
+    /// The individual problems (one for a cycle or an I/O error).
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            SynthError::Invalid(p) => p.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `manifest.json`: what synth wrote, for the deploy command, for CI, and for people.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Assembly, Problem};
+
+/// The manifest's format version; bumped on incompatible changes.
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub version: u32,
+    /// `json` or `yaml`.
+    pub format: String,
+    /// Stacks in deploy order.
+    pub stacks: Vec<ManifestStack>,
+    /// Files the templates refer to (Lambda code bundles), uploaded before deploying.
+    pub assets: Vec<ManifestAsset>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestStack {
+    pub name: String,
+    /// The template's file name, relative to the manifest.
+    pub template: String,
+    /// SHA-256 of the template file, hex.
+    pub sha256: String,
+    pub bytes: usize,
+    /// Over 51,200 bytes: deploy through an S3 upload rather than in the request body.
+    pub requires_s3_upload: bool,
+    pub dependencies: Vec<String>,
+    pub environment: ManifestEnvironment,
+    pub termination_protection: bool,
+    pub tags: BTreeMap<String, String>,
+    pub exports: Vec<ManifestExport>,
+    pub imports: Vec<ManifestImport>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEnvironment {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestExport {
+    pub name: String,
+    pub output: String,
+    pub element: String,
+    pub attribute: String,
+    pub imported_by: Vec<String>,
+    pub kept: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestImport {
+    pub name: String,
+    pub from: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestAsset {
+    /// The file, relative to the manifest.
+    pub path: String,
+    pub sha256: String,
+    /// The S3 key the templates use for it.
+    pub key: String,
+}
+
+impl Manifest {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("the manifest serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn stack(&self, name: &str) -> Option<&ManifestStack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+}
+
+/// The hazard of CDK issues 7602, 3414 and 5304: an export that another stack imported in the previous synth is
+/// gone from its producer. Deploying the producer first fails (CloudFormation will not delete an export in use),
+/// and deploying in dependency order does exactly that.
+pub fn removed_exports(previous: &Manifest, next: &Assembly) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for old in &previous.stacks {
+        let Some(new) = next.stack(&old.name) else {
+            continue;
+        };
+        for e in old.exports.iter().filter(|e| !e.imported_by.is_empty()) {
+            if new.exports.iter().any(|n| n.name == e.name) {
+                continue;
+            }
+            problems.push(Problem::new(
+                &old.name,
+                Some(&e.element),
+                format!(
+                    "no longer exports {} ({} of {}), which {} imported in the previous synth. Deploying {} would \
+                     fail while they still import it. Keep it one more release with \
+                     `stack.export_value(&handle.{})`, deploy, then remove that call; or pass \
+                     --allow-export-removal if the importers are already deployed without it",
+                    e.name,
+                    e.attribute,
+                    e.element,
+                    e.imported_by.join(", "),
+                    old.name,
+                    if e.attribute == "Ref" { "ref_()".to_owned() } else { format!("get_att(\"{}\")", e.attribute) },
+                ),
+            ));
+        }
+    }
+    problems
+}

@@ -1,0 +1,194 @@
+//! Writing synth output: templates and `manifest.json`, atomically.
+//!
+//! Everything is written to a fresh sibling directory, which then replaces the output directory; a synth that
+//! fails, at any point, leaves the previous output exactly as it was.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::manifest::{
+    Manifest, ManifestEnvironment, ManifestExport, ManifestImport, ManifestStack, VERSION,
+};
+use super::validate::requires_s3;
+use super::{Assembly, SynthError};
+
+/// The template file format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Json,
+    /// YAML with CloudFormation's short-form tags (`!Ref`, `!GetAtt`, `!Sub`).
+    Yaml,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+        }
+    }
+}
+
+/// The files of a synth: templates and the manifest, in memory.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub files: Vec<(String, String)>,
+    pub manifest: Manifest,
+}
+
+/// Renders the chosen stacks (all when `selection` is empty) of an assembly.
+pub fn render(
+    assembly: &Assembly,
+    format: Format,
+    selection: &[String],
+) -> Result<Rendered, SynthError> {
+    for name in selection {
+        if assembly.stack(name).is_none() {
+            let available = assembly
+                .stacks
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(SynthError::UnknownStack {
+                name: name.clone(),
+                available,
+            });
+        }
+    }
+    let mut files = Vec::new();
+    let mut stacks = Vec::new();
+    for a in assembly
+        .stacks
+        .iter()
+        .filter(|a| selection.is_empty() || selection.contains(&a.name))
+    {
+        let body = match format {
+            Format::Json => a.template.to_json(),
+            Format::Yaml => a.template.to_yaml(),
+        };
+        let file = format!("{}.template.{}", a.name, format.extension());
+        stacks.push(ManifestStack {
+            name: a.name.clone(),
+            template: file.clone(),
+            sha256: hex(&Sha256::digest(body.as_bytes())),
+            bytes: body.len(),
+            requires_s3_upload: requires_s3(a),
+            dependencies: a.dependencies.clone(),
+            environment: ManifestEnvironment {
+                account: a.environment.account.clone(),
+                region: a.environment.region.clone(),
+            },
+            termination_protection: a.termination_protection,
+            tags: a.tags.clone(),
+            exports: a
+                .exports
+                .iter()
+                .map(|e| ManifestExport {
+                    name: e.name.clone(),
+                    output: e.output.clone(),
+                    element: e.element.clone(),
+                    attribute: e.attribute.clone(),
+                    imported_by: e.imported_by.clone(),
+                    kept: e.kept,
+                })
+                .collect(),
+            imports: a
+                .imports
+                .iter()
+                .map(|i| ManifestImport {
+                    name: i.name.clone(),
+                    from: i.from.clone(),
+                })
+                .collect(),
+        });
+        files.push((file, body));
+    }
+    let manifest = Manifest {
+        version: VERSION,
+        format: format.extension().to_owned(),
+        stacks,
+        assets: Vec::new(),
+    };
+    files.push(("manifest.json".to_owned(), manifest.to_json()));
+    Ok(Rendered { files, manifest })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
+    move |source| SynthError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Reads the manifest of a previous synth in `out`, if there is a readable one.
+pub fn previous_manifest(out: &Path) -> Option<Manifest> {
+    let text = fs::read_to_string(out.join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Replaces the directory `out` with exactly these files. On failure the previous `out` is left as it was.
+pub fn write_atomically(out: &Path, files: &[(String, String)]) -> Result<(), SynthError> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".to_owned());
+    fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
+    let result = (|| {
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        fs::create_dir(&staging).map_err(io(&staging))?;
+        for (file, body) in files {
+            let path = staging.join(file);
+            fs::write(&path, body).map_err(io(&path))?;
+        }
+        swap_in(
+            &staging,
+            out,
+            &parent.join(format!(".{name}.previous-{}", std::process::id())),
+        )
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn swap_in(staging: &Path, out: &Path, previous: &Path) -> Result<(), SynthError> {
+    if out.exists() {
+        if !out.is_dir() {
+            return Err(SynthError::Io {
+                path: out.display().to_string(),
+                source: std::io::Error::other(
+                    "exists and is not a directory: choose another --out",
+                ),
+            });
+        }
+        if previous.exists() {
+            fs::remove_dir_all(previous).map_err(io(previous))?;
+        }
+        fs::rename(out, previous).map_err(io(out))?;
+        if let Err(e) = fs::rename(staging, out) {
+            // Put the previous output back: a failed synth must not leave the directory missing.
+            let _ = fs::rename(previous, out);
+            return Err(io(out)(e));
+        }
+        fs::remove_dir_all(previous).map_err(io(previous))?;
+    } else {
+        fs::rename(staging, out).map_err(io(out))?;
+    }
+    Ok(())
+}

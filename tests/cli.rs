@@ -1,0 +1,180 @@
+//! The command line: help text, synth output on disk, atomic replacement, list.
+
+use std::fs;
+
+use cfnkit::cli::{run, Cli};
+use cfnkit::synth::output::write_atomically;
+use cfnkit::{App, RawResource};
+use clap::{CommandFactory, Parser};
+
+fn two_stacks() -> Result<App, String> {
+    let app = App::new();
+    let base = app.stack("Base");
+    let q = base.add_raw("Queue", RawResource::new("AWS::SQS::Queue"));
+    app.stack("Consumer").add_raw(
+        "Sub",
+        RawResource::new("AWS::SNS::Topic")
+            .prop("TopicName", q.get_att::<String>("QueueName").into_raw()),
+    );
+    Ok(app)
+}
+
+fn cli(args: &[&str]) -> Cli {
+    Cli::try_parse_from(std::iter::once("cfnkit").chain(args.iter().copied())).unwrap()
+}
+
+#[test]
+fn help_is_clear() {
+    let mut cmd = Cli::command();
+    insta::assert_snapshot!("help", cmd.render_long_help().to_string());
+    let synth = cmd.find_subcommand_mut("synth").unwrap();
+    insta::assert_snapshot!("help_synth", synth.render_long_help().to_string());
+}
+
+#[test]
+fn synth_writes_templates_and_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let report = run(
+        cli(&["synth", "--out", out.to_str().unwrap(), "--format", "yaml"]),
+        two_stacks,
+    )
+    .unwrap();
+    assert!(
+        report.contains("wrote 2 template(s) and manifest.json"),
+        "{report}"
+    );
+    let mut files: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "Base.template.yaml",
+            "Consumer.template.yaml",
+            "manifest.json"
+        ]
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["stacks"][0]["name"], "Base");
+    assert_eq!(manifest["stacks"][1]["dependencies"][0], "Base");
+    assert_eq!(
+        manifest["stacks"][1]["imports"][0]["name"],
+        "Base:Queue:QueueName"
+    );
+    let body = fs::read(out.join("Base.template.yaml")).unwrap();
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(manifest["stacks"][0]["sha256"], hash);
+
+    // Selecting a stack writes only that one.
+    run(
+        cli(&["synth", "--out", out.to_str().unwrap(), "Consumer"]),
+        two_stacks,
+    )
+    .unwrap();
+    let files: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(out.join("Consumer.template.json").exists());
+}
+
+#[test]
+fn a_failed_synth_leaves_the_previous_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run(cli(&["synth", "--out", out.to_str().unwrap()]), two_stacks).unwrap();
+    let before = fs::read_to_string(out.join("manifest.json")).unwrap();
+
+    let broken = || {
+        let app = two_stacks()?;
+        app.stack("Broken").add_raw(
+            "Bad",
+            RawResource::new("AWS::SQS::Queue")
+                .prop("X", cfnkit::fns::ref_logical("Missing").into_raw()),
+        );
+        Ok::<_, String>(app)
+    };
+    let err = run(cli(&["synth", "--out", out.to_str().unwrap()]), broken).unwrap_err();
+    assert!(
+        err.contains("stack Broken (Bad): resource Bad (Broken/Bad): refers to Missing"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("manifest.json")).unwrap(),
+        before
+    );
+
+    // A failure while writing (here: a file that cannot be created) also leaves it, and no staging directory.
+    let files = vec![
+        ("ok.json".to_owned(), "{}".to_owned()),
+        ("no/such/dir.json".to_owned(), "{}".to_owned()),
+    ];
+    assert!(write_atomically(&out, &files).is_err());
+    assert_eq!(
+        fs::read_to_string(out.join("manifest.json")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"]);
+}
+
+#[test]
+fn unknown_stack_and_bad_format_are_clear_errors() {
+    let err = run(cli(&["synth", "Nope"]), two_stacks).unwrap_err();
+    assert_eq!(
+        err,
+        "no stack named \"Nope\" in this app; its stacks are: Base, Consumer"
+    );
+    let err = Cli::try_parse_from(["cfnkit", "synth", "--format", "xml"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid value 'xml' for '--format <FORMAT>'")
+            && err.contains("[possible values: json, yaml]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn removing_an_imported_export_is_refused_until_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    run(cli(&["synth", "--out", out_s]), two_stacks).unwrap();
+    let without_consumer = || {
+        let app = App::new();
+        app.stack("Base")
+            .add_raw("Queue", RawResource::new("AWS::SQS::Queue"));
+        app.stack("Consumer")
+            .add_raw("Sub", RawResource::new("AWS::SNS::Topic"));
+        Ok::<_, String>(app)
+    };
+    let err = run(cli(&["synth", "--out", out_s]), without_consumer).unwrap_err();
+    assert!(
+        err.contains("no longer exports Base:Queue:QueueName"),
+        "{err}"
+    );
+    run(
+        cli(&["synth", "--out", out_s, "--allow-export-removal"]),
+        without_consumer,
+    )
+    .unwrap();
+}
+
+#[test]
+fn list_prints_deploy_order_with_dependencies() {
+    let out = run(cli(&["list"]), two_stacks).unwrap();
+    assert_eq!(out, "Base\nConsumer  after Base\n");
+}
