@@ -7,6 +7,7 @@
 pub mod fixups;
 pub mod model;
 pub mod naming;
+pub mod placeholder;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ pub struct Config<'a> {
     pub schema_label: &'a str,
     pub default_features: &'a [&'a str],
     pub fixups: &'a [fixups::Fixup],
+    /// The command that regenerates the crate, named in every file's @generated header.
+    pub regenerate: &'a str,
 }
 
 /// The features the platform uses: what a default build of cfnkit-l1 compiles.
@@ -127,6 +130,7 @@ fn handlebars() -> Result<Handlebars<'static>, String> {
 
 #[derive(Serialize)]
 struct ServiceView<'a> {
+    regenerate: &'a str,
     namespace: String,
     module: String,
     schema_dir: &'a str,
@@ -171,8 +175,9 @@ pub fn generate(config: &Config) -> Result<BTreeMap<PathBuf, String>, String> {
         let (svc, res) = type_name.rsplit_once("::").unwrap_or_default();
         let mut others = siblings[svc].clone();
         others.remove(&naming::pascal(res));
-        let m =
+        let mut m =
             model::resource(schema, &label, &others).map_err(|e| format!("{type_name}: {e}"))?;
+        m.regenerate = config.regenerate.to_owned();
         let ns = type_name
             .rsplit_once("::")
             .map(|(a, _)| a)
@@ -181,6 +186,7 @@ pub fn generate(config: &Config) -> Result<BTreeMap<PathBuf, String>, String> {
         let svc = services
             .entry(m.service_module.clone())
             .or_insert_with(|| ServiceView {
+                regenerate: config.regenerate,
                 namespace: ns,
                 module: m.service_module.clone(),
                 schema_dir: config.schema_label,
@@ -221,6 +227,7 @@ pub fn generate(config: &Config) -> Result<BTreeMap<PathBuf, String>, String> {
     }
     let crate_view = serde_json::json!({
         "crate_name": config.crate_name,
+        "regenerate": config.regenerate,
         "description": config.description,
         "schema_dir": config.schema_label,
         "default_features": config.default_features,
@@ -250,6 +257,7 @@ mod erased {
 }
 
 /// Formats the generated Rust files with rustfmt (so `cargo fmt` leaves them alone), in a scratch directory.
+/// `scratch` must be a directory no one else uses; it is removed afterwards.
 pub fn format(files: &mut BTreeMap<PathBuf, String>, scratch: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(scratch);
     for (path, text) in files.iter() {

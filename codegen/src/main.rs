@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         schema_label: "schemas/us-east-1",
         default_features: DEFAULT_FEATURES,
         fixups: fixups::FIXUPS,
+        regenerate: "cargo run -p cfnkit-codegen",
     };
     let out = root.join("l1");
     let scratch = std::env::temp_dir().join(format!("cfnkit-codegen-{}", std::process::id()));

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value as J;
 
 use crate::naming::{self, Scope};
+use crate::placeholder;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ty {
@@ -121,6 +122,8 @@ pub struct Attr {
 #[derive(Serialize, Debug)]
 pub struct ResourceModel {
     pub type_name: String,
+    /// The command that regenerates the file (for its @generated header); set by the caller.
+    pub regenerate: String,
     pub type_name_lit: String,
     pub service_module: String,
     pub module: String,
@@ -524,7 +527,7 @@ impl<'a> Ctx<'a> {
             hint.to_ascii_lowercase()
         );
         let docs = vec![format!("The [{}]({url}) property type.", code(hint))];
-        let required = required_of(node);
+        let required = always_required(node);
         let error_name = format!("{}.{hint}", self.type_name);
         let s = self.build_struct(
             name,
@@ -555,7 +558,12 @@ impl<'a> Ctx<'a> {
         let mut fields = vec![];
         let mut minimal = vec![];
         let mut minimal_deps = vec![];
-        let min_required = minimal_required(node, required);
+        let mut min_required = minimal_required(node, required);
+        let min_props = node.get("minProperties").and_then(J::as_u64).unwrap_or(0) as usize;
+        if min_required.len() < min_props {
+            // The first properties that are not read-only fill `minProperties`.
+            min_required.extend(props.keys().take(min_props).cloned());
+        }
         let owner = name.clone();
         for (wire, pnode) in &props {
             let ty = self.ty(pnode, wire, &owner);
@@ -586,7 +594,7 @@ impl<'a> Ctx<'a> {
                 fdocs.extend(cdocs);
             }
             if min_required.contains(wire) {
-                let expr = self.minimal_expr(&ty, target, &mut minimal_deps, &fname);
+                let expr = self.minimal_expr(&ty, target, &mut minimal_deps, &fname, None);
                 minimal.push(MinimalField {
                     name: fname.clone(),
                     expr,
@@ -639,10 +647,15 @@ impl<'a> Ctx<'a> {
         node: &'a J,
         deps: &mut Vec<(String, String)>,
         field: &str,
+        list_format: Option<&str>,
     ) -> String {
         let node = self.deref(node);
+        let min_props = node.get("minProperties").and_then(J::as_u64).unwrap_or(0);
         match ty {
-            Ty::String => format!("Val::<String>::from({})", lit(&placeholder_string(node))),
+            Ty::String => format!(
+                "Val::<String>::from({})",
+                lit(&placeholder_string(node, list_format))
+            ),
             Ty::Integer => format!("Val::<i64>::from({}i64)", placeholder_number(node) as i64),
             Ty::Number => format!("Val::<f64>::from({:?}f64)", placeholder_number(node)),
             Ty::Boolean => "Val::<bool>::from(false)".into(),
@@ -660,7 +673,9 @@ impl<'a> Ctx<'a> {
             }
             Ty::Json => {
                 let types = types_of(node);
-                if types.is_empty() || types.iter().any(|t| t == "object") {
+                if min_props > 0 {
+                    "Val::<Json>::from_raw(Value::Map(BTreeMap::from([(\"key\".to_owned(), Value::from(\"placeholder\"))])))".into()
+                } else if types.is_empty() || types.iter().any(|t| t == "object") {
                     "Val::<Json>::from_raw(Value::Map(BTreeMap::new()))".into()
                 } else if types.iter().any(|t| t == "array") {
                     "Val::<Json>::from_raw(Value::List(vec![]))".into()
@@ -670,8 +685,42 @@ impl<'a> Ctx<'a> {
             }
             Ty::List(item) => {
                 let items = node.get("items").unwrap_or(&J::Null);
-                let inner = self.minimal_expr(item, items, deps, field);
-                format!("Val::<{}>::from(vec![{inner}])", ty.rust())
+                let item_format = node.get("format").and_then(J::as_str);
+                let inner = self.minimal_expr(item, items, deps, field, item_format);
+                let n = node
+                    .get("minItems")
+                    .and_then(J::as_u64)
+                    .unwrap_or(1)
+                    .clamp(1, 16) as usize;
+                format!(
+                    "Val::<{}>::from(vec![{}])",
+                    ty.rust(),
+                    vec![inner; n].join(", ")
+                )
+            }
+            Ty::Map(value) if min_props > 0 => {
+                let (key, vnode) = match node
+                    .get("patternProperties")
+                    .and_then(J::as_object)
+                    .and_then(|m| m.iter().next())
+                {
+                    Some((pat, v)) => (
+                        placeholder::for_pattern(pat)
+                            .filter(|k| !k.is_empty())
+                            .unwrap_or("key".into()),
+                        v,
+                    ),
+                    None => (
+                        "key".into(),
+                        node.get("additionalProperties").unwrap_or(&J::Null),
+                    ),
+                };
+                let inner = self.minimal_expr(value, vnode, deps, field, None);
+                format!(
+                    "Val::<{}>::from(BTreeMap::from([({}, {inner})]))",
+                    ty.rust(),
+                    lit(&key)
+                )
             }
             Ty::Map(_) => format!("Val::<{}>::default()", ty.rust()),
         }
@@ -685,34 +734,56 @@ fn required_of(node: &J) -> BTreeSet<String> {
     }
 }
 
-/// The properties a minimal instance sets: the required ones, plus the first alternative of a `oneOf`/`anyOf`
-/// of required-lists or a `requiredXor`, which cfn-lint also enforces.
-fn minimal_required(node: &J, required: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut out = required.clone();
-    for key in ["oneOf", "anyOf"] {
-        if let Some(J::Array(alts)) = node.get(key) {
-            let already = alts.iter().any(|a| {
-                let r = required_of(a);
-                !r.is_empty() && r.is_subset(required)
-            });
-            if !already {
-                if let Some(first) = alts.iter().find(|a| a.get("required").is_some()) {
-                    out.extend(required_of(first));
-                }
-            }
-        }
-    }
-    if let Some(J::Array(x)) = node.get("requiredXor") {
-        if !x.iter().filter_map(J::as_str).any(|p| required.contains(p)) {
-            if let Some(first) = x.first().and_then(J::as_str) {
-                out.insert(first.to_owned());
-            }
+/// Properties that must always be set: `required`, and the `required` of every `allOf` part.
+fn always_required(node: &J) -> BTreeSet<String> {
+    let mut out = required_of(node);
+    if let Some(J::Array(parts)) = node.get("allOf") {
+        for p in parts {
+            out.extend(always_required(p));
         }
     }
     out
 }
 
-fn placeholder_string(node: &J) -> String {
+/// The properties a minimal instance sets: the required ones (including those of `allOf` parts), plus the
+/// first alternative of each `oneOf`/`anyOf` not already satisfied and of a `requiredXor`: cfn-lint enforces them.
+fn minimal_required(node: &J, required: &BTreeSet<String>) -> BTreeSet<String> {
+    fn walk(node: &J, out: &mut BTreeSet<String>, depth: usize) {
+        if depth > 6 {
+            return;
+        }
+        out.extend(required_of(node));
+        if let Some(J::Array(parts)) = node.get("allOf") {
+            parts.iter().for_each(|p| walk(p, out, depth + 1));
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(J::Array(alts)) = node.get(key) {
+                let satisfied = alts.iter().any(|a| {
+                    let mut r = BTreeSet::new();
+                    walk(a, &mut r, depth + 1);
+                    r.is_subset(out)
+                });
+                if !satisfied {
+                    if let Some(first) = alts.first() {
+                        walk(first, out, depth + 1);
+                    }
+                }
+            }
+        }
+        if let Some(J::Array(x)) = node.get("requiredXor") {
+            if !x.iter().filter_map(J::as_str).any(|p| out.contains(p)) {
+                if let Some(first) = x.first().and_then(J::as_str) {
+                    out.insert(first.to_owned());
+                }
+            }
+        }
+    }
+    let mut out = required.clone();
+    walk(node, &mut out, 0);
+    out
+}
+
+fn placeholder_string(node: &J, list_format: Option<&str>) -> String {
     if let Some(first) = node.get("enum").and_then(|e| e.get(0)).and_then(J::as_str) {
         return first.to_owned();
     }
@@ -721,6 +792,33 @@ fn placeholder_string(node: &J) -> String {
         .get("maxLength")
         .and_then(J::as_u64)
         .map_or(usize::MAX, |m| m as usize);
+    let fits = |s: &str| (min..=max).contains(&s.chars().count());
+    // A format of the node or of its first alternative (`KmsMasterKeyId`: a key ARN, key ID or alias).
+    let mut formats: Vec<&str> = node.get("format").and_then(J::as_str).into_iter().collect();
+    formats.extend(list_format);
+    for key in ["anyOf", "oneOf"] {
+        if let Some(J::Array(alts)) = node.get(key) {
+            formats.extend(
+                alts.iter()
+                    .filter_map(|a| a.get("format").and_then(J::as_str)),
+            );
+        }
+    }
+    if let Some(v) = formats
+        .iter()
+        .find_map(|f| placeholder::for_format(f))
+        .filter(|v| fits(v))
+    {
+        return v.to_owned();
+    }
+    if let Some(v) = node
+        .get("pattern")
+        .and_then(J::as_str)
+        .and_then(placeholder::for_pattern)
+        .filter(|v| fits(v))
+    {
+        return v;
+    }
     let mut s = String::from("placeholder");
     while s.len() < min {
         s.push('x');
@@ -863,7 +961,7 @@ pub fn resource(
         .into_iter()
         .filter(|(k, _)| !read_only_top.contains(k))
         .collect();
-    let required = required_of(schema);
+    let required = always_required(schema);
     let svc_lower = ctx.svc_lower.clone();
     let doc_url = format!(
         "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-{svc_lower}-{}.html",
@@ -922,6 +1020,7 @@ pub fn resource(
     enums.sort_by(|a, b| a.name.cmp(&b.name));
 
     Ok(ResourceModel {
+        regenerate: String::new(),
         type_name_lit: lit(&type_name),
         type_name,
         service_module,
