@@ -348,7 +348,7 @@ impl ArchiveRule {
     pub fn minimal() -> Self {
         Self {
             filter: Some(Val::<Vec<Filter>>::from(vec![Val::<Filter>::from(Filter::minimal())])),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            rule_name: Some(Val::<String>::from("AA")),
         }
     }
 

@@ -40,8 +40,8 @@ impl Permission {
     pub fn minimal() -> Self {
         Self {
             actions: Some(Val::<Vec<Actions>>::from(vec![Val::<Actions>::from(Actions::from("GetCertificate"))])),
-            certificate_authority_arn: Some(Val::<String>::from("placeholder")),
-            principal: Some(Val::<String>::from("placeholder")),
+            certificate_authority_arn: Some(Val::<String>::from("arn:a:acm-pca:a:0:a/a")),
+            principal: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

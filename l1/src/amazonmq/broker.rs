@@ -67,7 +67,7 @@ impl Broker {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            broker_name: Some(Val::<String>::from("placeholder")),
+            broker_name: Some(Val::<String>::from("0")),
             deployment_mode: Some(Val::<String>::from("placeholder")),
             engine_type: Some(Val::<String>::from("placeholder")),
             host_instance_type: Some(Val::<String>::from("placeholder")),
@@ -719,7 +719,7 @@ impl MaintenanceWindow {
     pub fn minimal() -> Self {
         Self {
             day_of_week: Some(Val::<String>::from("placeholder")),
-            time_of_day: Some(Val::<String>::from("placeholder")),
+            time_of_day: Some(Val::<String>::from("0:00")),
             time_zone: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -873,7 +873,7 @@ impl User {
     pub fn minimal() -> Self {
         Self {
             password: Some(Val::<String>::from("placeholderx")),
-            username: Some(Val::<String>::from("placeholder")),
+            username: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }

@@ -45,8 +45,8 @@ impl Domain {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_id: Some(Val::<String>::from("placeholder")),
-            domain_name: Some(Val::<String>::from("placeholder")),
+            app_id: Some(Val::<String>::from("da")),
+            domain_name: Some(Val::<String>::from("A.AA")),
             sub_domain_settings: Some(Val::<Vec<SubDomainSetting>>::from(vec![Val::<SubDomainSetting>::from(
                 SubDomainSetting::minimal(),
             )])),

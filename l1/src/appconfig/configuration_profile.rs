@@ -58,7 +58,7 @@ impl ConfigurationProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaa")),
             location_uri: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()

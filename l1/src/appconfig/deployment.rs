@@ -52,11 +52,11 @@ impl Deployment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
-            configuration_profile_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaa")),
+            configuration_profile_id: Some(Val::<String>::from("aaaa")),
             configuration_version: Some(Val::<String>::from("placeholder")),
-            deployment_strategy_id: Some(Val::<String>::from("placeholder")),
-            environment_id: Some(Val::<String>::from("placeholder")),
+            deployment_strategy_id: Some(Val::<String>::from("aaaa")),
+            environment_id: Some(Val::<String>::from("aaaa")),
             ..Self::default()
         }
     }

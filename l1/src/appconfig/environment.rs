@@ -40,7 +40,7 @@ impl Environment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaa")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -37,7 +37,7 @@ impl Extension {
     pub fn minimal() -> Self {
         Self {
             actions: Some(Val::<BTreeMap<String, Vec<Action>>>::default()),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -45,8 +45,8 @@ impl HostedConfigurationVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
-            configuration_profile_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaa")),
+            configuration_profile_id: Some(Val::<String>::from("aaaa")),
             content: Some(Val::<String>::from("placeholder")),
             content_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()

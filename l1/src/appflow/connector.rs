@@ -40,7 +40,7 @@ impl Connector {
             connector_provisioning_config: Some(Val::<ConnectorProvisioningConfig>::from(
                 ConnectorProvisioningConfig::minimal(),
             )),
-            connector_provisioning_type: Some(Val::<String>::from("placeholder")),
+            connector_provisioning_type: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }
@@ -213,7 +213,7 @@ impl LambdaConnectorProvisioningConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda_arn: Some(Val::<String>::from("placeholder")) }
+        Self { lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -43,7 +43,7 @@ impl ConnectorProfile {
     pub fn minimal() -> Self {
         Self {
             connection_mode: Some(Val::<ConnectionMode>::from(ConnectionMode::from("Public"))),
-            connector_profile_name: Some(Val::<String>::from("placeholder")),
+            connector_profile_name: Some(Val::<String>::from("a")),
             connector_type: Some(Val::<ConnectorType>::from(ConnectorType::from("Salesforce"))),
             ..Self::default()
         }
@@ -186,7 +186,7 @@ impl AmplitudeConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_key: Some(Val::<String>::from("placeholder")), secret_key: Some(Val::<String>::from("placeholder")) }
+        Self { api_key: Some(Val::<String>::from("a")), secret_key: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -264,7 +264,7 @@ impl ApiKeyCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { api_key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -331,7 +331,7 @@ impl BasicAuthCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { password: Some(Val::<String>::from("placeholder")), username: Some(Val::<String>::from("placeholder")) }
+        Self { password: Some(Val::<String>::from("a")), username: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -868,7 +868,7 @@ impl CustomAuthCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_authentication_type: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { custom_authentication_type: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1099,10 +1099,7 @@ impl DatadogConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            api_key: Some(Val::<String>::from("placeholder")),
-            application_key: Some(Val::<String>::from("placeholder")),
-        }
+        Self { api_key: Some(Val::<String>::from("a")), application_key: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1175,7 +1172,7 @@ impl DatadogConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1235,7 +1232,7 @@ impl DynatraceConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_token: Some(Val::<String>::from("placeholder")) }
+        Self { api_token: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1295,7 +1292,7 @@ impl DynatraceConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1373,8 +1370,8 @@ impl GoogleAnalyticsConnectorProfileCredentials {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            client_secret: Some(Val::<String>::from("placeholder")),
+            client_id: Some(Val::<String>::from("a")),
+            client_secret: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1483,10 +1480,10 @@ impl InforNexusConnectorProfileCredentials {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            access_key_id: Some(Val::<String>::from("placeholder")),
-            datakey: Some(Val::<String>::from("placeholder")),
-            secret_access_key: Some(Val::<String>::from("placeholder")),
-            user_id: Some(Val::<String>::from("placeholder")),
+            access_key_id: Some(Val::<String>::from("a")),
+            datakey: Some(Val::<String>::from("a")),
+            secret_access_key: Some(Val::<String>::from("a")),
+            user_id: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1586,7 +1583,7 @@ impl InforNexusConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1659,8 +1656,8 @@ impl MarketoConnectorProfileCredentials {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            client_secret: Some(Val::<String>::from("placeholder")),
+            client_id: Some(Val::<String>::from("a")),
+            client_secret: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1747,7 +1744,7 @@ impl MarketoConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2236,7 +2233,7 @@ impl PardotConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { business_unit_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { business_unit_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2412,8 +2409,8 @@ impl RedshiftConnectorProfileProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -2954,7 +2951,7 @@ impl ServiceNowConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3014,7 +3011,7 @@ impl SingularConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_key: Some(Val::<String>::from("placeholder")) }
+        Self { api_key: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3087,8 +3084,8 @@ impl SlackConnectorProfileCredentials {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            client_secret: Some(Val::<String>::from("placeholder")),
+            client_id: Some(Val::<String>::from("a")),
+            client_secret: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3175,7 +3172,7 @@ impl SlackConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3240,7 +3237,7 @@ impl SnowflakeConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { password: Some(Val::<String>::from("placeholder")), username: Some(Val::<String>::from("placeholder")) }
+        Self { password: Some(Val::<String>::from("a")), username: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3344,9 +3341,9 @@ impl SnowflakeConnectorProfileProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
-            stage: Some(Val::<String>::from("placeholder")),
-            warehouse: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            stage: Some(Val::<String>::from("a")),
+            warehouse: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3458,7 +3455,7 @@ impl TrendmicroConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_secret_key: Some(Val::<String>::from("placeholder")) }
+        Self { api_secret_key: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3523,7 +3520,7 @@ impl VeevaConnectorProfileCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { password: Some(Val::<String>::from("placeholder")), username: Some(Val::<String>::from("placeholder")) }
+        Self { password: Some(Val::<String>::from("a")), username: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3596,7 +3593,7 @@ impl VeevaConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3669,8 +3666,8 @@ impl ZendeskConnectorProfileCredentials {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            client_secret: Some(Val::<String>::from("placeholder")),
+            client_id: Some(Val::<String>::from("a")),
+            client_secret: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3757,7 +3754,7 @@ impl ZendeskConnectorProfileProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")) }
+        Self { instance_url: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,7 +55,7 @@ impl Flow {
             >::from(
                 DestinationFlowConfig::minimal(),
             )])),
-            flow_name: Some(Val::<String>::from("placeholder")),
+            flow_name: Some(Val::<String>::from("aa")),
             source_flow_config: Some(Val::<SourceFlowConfig>::from(SourceFlowConfig::minimal())),
             tasks: Some(Val::<Vec<Task>>::from(vec![Val::<Task>::from(Task::minimal())])),
             trigger_config: Some(Val::<TriggerConfig>::from(TriggerConfig::minimal())),
@@ -294,7 +294,7 @@ impl AmplitudeSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -538,7 +538,7 @@ impl CustomConnectorDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { entity_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { entity_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -636,7 +636,7 @@ impl CustomConnectorSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { entity_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { entity_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -715,7 +715,7 @@ impl CustomConnectorSourcePropertiesDataTransferApi {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), type_: Some(Val::<Type>::from(Type::from("SYNC"))) }
+        Self { name: Some(Val::<String>::from("a")), type_: Some(Val::<Type>::from(Type::from("SYNC"))) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -780,7 +780,7 @@ impl DatadogSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1066,7 +1066,7 @@ impl DynatraceSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1196,7 +1196,7 @@ impl EventBridgeDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1269,7 +1269,7 @@ impl GlueDataCatalog {
     pub fn minimal() -> Self {
         Self {
             database_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             table_prefix: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -1345,7 +1345,7 @@ impl GoogleAnalyticsSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1453,7 +1453,7 @@ impl InforNexusSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1564,7 +1564,7 @@ impl MarketoDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1626,7 +1626,7 @@ impl MarketoSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1732,7 +1732,7 @@ impl PardotSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1872,8 +1872,8 @@ impl RedshiftDestinationProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            intermediate_bucket_name: Some(Val::<String>::from("placeholder")),
-            object: Some(Val::<String>::from("placeholder")),
+            intermediate_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            object: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1963,7 +1963,7 @@ impl S3DestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2163,7 +2163,7 @@ impl S3SourceProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             bucket_prefix: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2247,7 +2247,7 @@ impl SalesforceDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2338,7 +2338,7 @@ impl SalesforceSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2422,7 +2422,7 @@ impl SapoDataDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object_path: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object_path: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2633,7 +2633,7 @@ impl SapoDataSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object_path: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object_path: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2826,7 +2826,7 @@ impl ServiceNowSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2882,7 +2882,7 @@ impl SingularSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2938,7 +2938,7 @@ impl SlackSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3007,8 +3007,8 @@ impl SnowflakeDestinationProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            intermediate_bucket_name: Some(Val::<String>::from("placeholder")),
-            object: Some(Val::<String>::from("placeholder")),
+            intermediate_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            object: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3613,7 +3613,7 @@ impl TaskPropertiesObject {
     pub fn minimal() -> Self {
         Self {
             key: Some(Val::<OperatorPropertiesKeys>::from(OperatorPropertiesKeys::from("VALUE"))),
-            value: Some(Val::<String>::from("placeholder")),
+            value: Some(Val::<String>::from("a")),
         }
     }
 
@@ -3679,7 +3679,7 @@ impl TrendmicroSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3804,7 +3804,7 @@ impl UpsolverDestinationProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholderxxxxx")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             s3_output_format_config: Some(Val::<UpsolverS3OutputFormatConfig>::from(
                 UpsolverS3OutputFormatConfig::minimal(),
             )),
@@ -3972,7 +3972,7 @@ impl VeevaSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4060,7 +4060,7 @@ impl ZendeskDestinationProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4139,7 +4139,7 @@ impl ZendeskSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -57,8 +57,8 @@ impl Application {
     pub fn minimal() -> Self {
         Self {
             application_source_config: Some(Val::<ApplicationSourceConfig>::from(ApplicationSourceConfig::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
-            namespace: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            namespace: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -399,7 +399,7 @@ impl ExternalUrlConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { access_url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { access_url: Some(Val::<String>::from("a://a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -546,7 +546,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -49,9 +49,9 @@ impl DataIntegration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            kms_key: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            source_uri: Some(Val::<String>::from("placeholder")),
+            kms_key: Some(Val::<String>::from("aaa")),
+            name: Some(Val::<String>::from("a")),
+            source_uri: Some(Val::<String>::from("a://aa")),
             ..Self::default()
         }
     }
@@ -214,7 +214,7 @@ impl FileConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { folders: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self { folders: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -300,7 +300,7 @@ impl ScheduleConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { schedule_expression: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { schedule_expression: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -376,7 +376,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -40,9 +40,9 @@ impl EventIntegration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            event_bridge_bus: Some(Val::<String>::from("placeholder")),
+            event_bridge_bus: Some(Val::<String>::from("a")),
             event_filter: Some(Val::<EventFilter>::from(EventFilter::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -174,7 +174,7 @@ impl EventFilter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source: Some(Val::<String>::from("placeholder")) }
+        Self { source: Some(Val::<String>::from("aws.partner/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -234,7 +234,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -43,7 +43,7 @@ impl ScalingPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
             policy_type: Some(Val::<PolicyType>::from(PolicyType::from("PredictiveScaling"))),
             scaling_target_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()

@@ -60,7 +60,7 @@ impl Application {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_group_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { resource_group_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -448,8 +448,8 @@ impl ComponentMonitoringSetting {
             component_configuration_mode: Some(Val::<ComponentConfigurationMode>::from(
                 ComponentConfigurationMode::from("DEFAULT"),
             )),
-            component_name: Some(Val::<String>::from("placeholder")),
-            tier: Some(Val::<String>::from("placeholder")),
+            component_name: Some(Val::<String>::from("0")),
+            tier: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }
@@ -700,7 +700,7 @@ impl CustomComponent {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            component_name: Some(Val::<String>::from("placeholder")),
+            component_name: Some(Val::<String>::from("0")),
             resource_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderxxxxxxxxx")])),
         }
     }
@@ -1029,7 +1029,7 @@ impl Log {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { log_type: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { log_type: Some(Val::<String>::from("AA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1117,7 +1117,7 @@ impl LogPattern {
     pub fn minimal() -> Self {
         Self {
             pattern: Some(Val::<String>::from("placeholder")),
-            pattern_name: Some(Val::<String>::from("placeholder")),
+            pattern_name: Some(Val::<String>::from("a")),
             rank: Some(Val::<i64>::from(1i64)),
         }
     }
@@ -1203,7 +1203,7 @@ impl LogPatternSet {
     pub fn minimal() -> Self {
         Self {
             log_patterns: Some(Val::<Vec<LogPattern>>::from(vec![Val::<LogPattern>::from(LogPattern::minimal())])),
-            pattern_set_name: Some(Val::<String>::from("placeholder")),
+            pattern_set_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1284,7 +1284,7 @@ impl NetWeaverPrometheusExporter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_numbers: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("pl")])),
+            instance_numbers: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0")])),
             sapsid: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1375,7 +1375,7 @@ impl Process {
     pub fn minimal() -> Self {
         Self {
             alarm_metrics: Some(Val::<Vec<AlarmMetric>>::from(vec![Val::<AlarmMetric>::from(AlarmMetric::minimal())])),
-            process_name: Some(Val::<String>::from("placeholder")),
+            process_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1708,7 +1708,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1792,7 +1792,7 @@ impl WindowsEvent {
             event_levels: Some(Val::<Vec<EventLevel>>::from(vec![Val::<EventLevel>::from(EventLevel::from(
                 "INFORMATION",
             ))])),
-            event_name: Some(Val::<String>::from("placeholder")),
+            event_name: Some(Val::<String>::from("a")),
             log_group_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -144,8 +144,8 @@ impl GroupingAttributeDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            grouping_name: Some(Val::<String>::from("placeholder")),
-            grouping_source_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            grouping_name: Some(Val::<String>::from("a")),
+            grouping_source_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }

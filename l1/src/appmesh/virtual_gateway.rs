@@ -1381,7 +1381,11 @@ impl VirtualGatewayListenerTlsAcmCertificate {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { certificate_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            certificate_arn: Some(Val::<String>::from(
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

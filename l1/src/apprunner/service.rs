@@ -609,7 +609,11 @@ impl EncryptionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kms_key: Some(Val::<String>::from("placeholder")) }
+        Self {
+            kms_key: Some(Val::<String>::from(
+                "arn:aws-a:kms:a-0:000000000000:key/00000000-0000-0000-0000-000000000000",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -858,7 +862,7 @@ impl ImageRepository {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            image_identifier: Some(Val::<String>::from("placeholder")),
+            image_identifier: Some(Val::<String>::from("000000000000adkraecraa-0aamazonawsacom/a")),
             image_repository_type: Some(Val::<ImageRepositoryType>::from(ImageRepositoryType::from("ECR"))),
             ..Self::default()
         }

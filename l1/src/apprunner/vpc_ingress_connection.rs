@@ -35,7 +35,7 @@ impl VpcIngressConnection {
     pub fn minimal() -> Self {
         Self {
             ingress_vpc_configuration: Some(Val::<IngressVpcConfiguration>::from(IngressVpcConfiguration::minimal())),
-            service_arn: Some(Val::<String>::from("placeholder")),
+            service_arn: Some(Val::<String>::from("arn:aws-a:::000000000000:a")),
             ..Self::default()
         }
     }
@@ -172,7 +172,7 @@ impl IngressVpcConfiguration {
     pub fn minimal() -> Self {
         Self {
             vpc_endpoint_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
         }
     }
 

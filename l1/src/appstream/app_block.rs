@@ -42,7 +42,7 @@ impl AppBlock {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             source_s3_location: Some(Val::<S3Location>::from(S3Location::minimal())),
             ..Self::default()
         }
@@ -195,7 +195,7 @@ impl S3Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_bucket: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

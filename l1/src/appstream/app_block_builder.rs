@@ -56,7 +56,7 @@ impl AppBlockBuilder {
     pub fn minimal() -> Self {
         Self {
             instance_type: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             platform: Some(Val::<PlatformType>::from(PlatformType::from("WINDOWS_SERVER_2019"))),
             vpc_config: Some(Val::<VpcConfig>::from(VpcConfig::minimal())),
             ..Self::default()

@@ -60,11 +60,11 @@ impl Application {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_block_arn: Some(Val::<String>::from("placeholder")),
+            app_block_arn: Some(Val::<String>::from("arn:aws:A:::A")),
             icon_s3_location: Some(Val::<S3Location>::from(S3Location::minimal())),
             instance_families: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             launch_path: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             platforms: Some(Val::<Vec<PlatformType>>::from(vec![Val::<PlatformType>::from(PlatformType::from(
                 "AMAZON_LINUX2",
             ))])),
@@ -270,7 +270,10 @@ impl S3Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket: Some(Val::<String>::from("placeholder")), s3_key: Some(Val::<String>::from("placeholder")) }
+        Self {
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
+            s3_key: Some(Val::<String>::from("placeholder")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

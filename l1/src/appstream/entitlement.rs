@@ -40,8 +40,8 @@ impl Entitlement {
         Self {
             app_visibility: Some(Val::<AppVisibility>::from(AppVisibility::from("ALL"))),
             attributes: Some(Val::<Vec<Attribute>>::from(vec![Val::<Attribute>::from(Attribute::minimal())])),
-            name: Some(Val::<String>::from("placeholder")),
-            stack_name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            stack_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

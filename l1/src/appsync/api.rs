@@ -33,7 +33,7 @@ impl Api {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -509,7 +509,7 @@ impl EventLogConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cloud_watch_logs_role_arn: Some(Val::<String>::from("placeholder")),
+            cloud_watch_logs_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             log_level: Some(Val::<EventLogLevel>::from(EventLogLevel::from("NONE"))),
         }
     }
@@ -737,7 +737,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

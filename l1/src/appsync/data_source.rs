@@ -52,7 +52,7 @@ impl DataSource {
     pub fn minimal() -> Self {
         Self {
             api_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("A0")),
             type_: Some(Val::<Type>::from(Type::from("AMAZON_BEDROCK_RUNTIME"))),
             ..Self::default()
         }

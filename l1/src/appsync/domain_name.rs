@@ -37,8 +37,10 @@ impl DomainName {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            certificate_arn: Some(Val::<String>::from("placeholder")),
-            domain_name: Some(Val::<String>::from("placeholder")),
+            certificate_arn: Some(Val::<String>::from(
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            )),
+            domain_name: Some(Val::<String>::from("a.a")),
             ..Self::default()
         }
     }
@@ -170,7 +172,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -26,7 +26,7 @@ impl DomainNameApiAssociation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_id: Some(Val::<String>::from("placeholder")), domain_name: Some(Val::<String>::from("placeholder")) }
+        Self { api_id: Some(Val::<String>::from("placeholder")), domain_name: Some(Val::<String>::from("a.a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -63,8 +63,8 @@ impl FunctionConfiguration {
     pub fn minimal() -> Self {
         Self {
             api_id: Some(Val::<String>::from("placeholder")),
-            data_source_name: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            data_source_name: Some(Val::<String>::from("A0")),
+            name: Some(Val::<String>::from("A0")),
             ..Self::default()
         }
     }

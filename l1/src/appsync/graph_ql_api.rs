@@ -629,7 +629,7 @@ impl LogConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cloud_watch_logs_role_arn: Some(Val::<String>::from("placeholder")),
+            cloud_watch_logs_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             field_log_level: Some(Val::<FieldLogLevel>::from(FieldLogLevel::from("ALL"))),
             ..Self::default()
         }

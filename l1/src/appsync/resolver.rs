@@ -72,8 +72,8 @@ impl Resolver {
     pub fn minimal() -> Self {
         Self {
             api_id: Some(Val::<String>::from("placeholder")),
-            field_name: Some(Val::<String>::from("placeholder")),
-            type_name: Some(Val::<String>::from("placeholder")),
+            field_name: Some(Val::<String>::from("A0")),
+            type_name: Some(Val::<String>::from("A0")),
             ..Self::default()
         }
     }

@@ -34,7 +34,7 @@ impl TestCase {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AA")),
             steps: Some(Val::<Vec<Step>>::from(vec![Val::<Step>::from(Step::minimal())])),
             ..Self::default()
         }
@@ -186,7 +186,7 @@ impl Batch {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { batch_job_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { batch_job_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -265,7 +265,7 @@ impl CloudFormationAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { resource: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -398,10 +398,10 @@ impl DataSet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ccsid: Some(Val::<String>::from("placeholder")),
+            ccsid: Some(Val::<String>::from("a")),
             format: Some(Val::<Format>::from(Format::from("FIXED"))),
             length: Some(Val::<f64>::from(1.0f64)),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             type_: Some(Val::<DataSetType>::from(DataSetType::from("PS"))),
         }
     }
@@ -685,8 +685,8 @@ impl InputFile {
     pub fn minimal() -> Self {
         Self {
             file_metadata: Some(Val::<FileMetadata>::from(FileMetadata::minimal())),
-            source_location: Some(Val::<String>::from("placeholder")),
-            target_location: Some(Val::<String>::from("placeholder")),
+            source_location: Some(Val::<String>::from("a")),
+            target_location: Some(Val::<String>::from("a")),
         }
     }
 
@@ -826,7 +826,7 @@ impl M2ManagedApplicationAction {
     pub fn minimal() -> Self {
         Self {
             action_type: Some(Val::<M2ManagedActionType>::from(M2ManagedActionType::from("Configure"))),
-            resource: Some(Val::<String>::from("placeholder")),
+            resource: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -910,7 +910,7 @@ impl M2NonManagedApplicationAction {
     pub fn minimal() -> Self {
         Self {
             action_type: Some(Val::<M2NonManagedActionType>::from(M2NonManagedActionType::from("Configure"))),
-            resource: Some(Val::<String>::from("placeholder")),
+            resource: Some(Val::<String>::from("a")),
         }
     }
 
@@ -989,7 +989,7 @@ impl MainframeAction {
     pub fn minimal() -> Self {
         Self {
             action_type: Some(Val::<MainframeActionType>::from(MainframeActionType::minimal())),
-            resource: Some(Val::<String>::from("placeholder")),
+            resource: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1492,7 +1492,7 @@ impl Step {
     pub fn minimal() -> Self {
         Self {
             action: Some(Val::<StepAction>::from(StepAction::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }

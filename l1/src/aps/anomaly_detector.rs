@@ -40,7 +40,7 @@ impl AnomalyDetector {
         Self {
             alias: Some(Val::<String>::from("placeholder")),
             configuration: Some(Val::<AnomalyDetectorConfiguration>::from(AnomalyDetectorConfiguration::minimal())),
-            workspace: Some(Val::<String>::from("placeholder")),
+            workspace: Some(Val::<String>::from("arn:aws:aps:a:0:workspace/a")),
             ..Self::default()
         }
     }

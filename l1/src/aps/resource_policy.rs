@@ -27,7 +27,7 @@ impl ResourcePolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<String>::from("placeholder")),
-            workspace_arn: Some(Val::<String>::from("placeholder")),
+            workspace_arn: Some(Val::<String>::from("arn:aws:aps:a:0:workspace/a")),
         }
     }
 

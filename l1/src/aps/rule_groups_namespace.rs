@@ -34,7 +34,7 @@ impl RuleGroupsNamespace {
         Self {
             data: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
-            workspace: Some(Val::<String>::from("placeholder")),
+            workspace: Some(Val::<String>::from("arn:aws:aps:a:0:workspace/a")),
             ..Self::default()
         }
     }

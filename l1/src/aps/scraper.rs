@@ -186,7 +186,7 @@ impl AmpConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { workspace_arn: Some(Val::<String>::from("placeholder")) }
+        Self { workspace_arn: Some(Val::<String>::from("arn:awsa:aps:a:000000000000:workspace/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -405,8 +405,8 @@ impl EksConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cluster_arn: Some(Val::<String>::from("placeholder")),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            cluster_arn: Some(Val::<String>::from("arn:awsa:eks:a:000000000000:cluster/a")),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-0")])),
             ..Self::default()
         }
     }
@@ -927,8 +927,8 @@ impl VpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-0")])),
         }
     }
 

@@ -55,10 +55,10 @@ impl Plan {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            execution_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:role/a")),
+            name: Some(Val::<String>::from("a")),
             recovery_approach: Some(Val::<RecoveryApproach>::from(RecoveryApproach::from("activeActive"))),
-            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aa-a-0"), Val::<String>::from("aa-a-0")])),
             workflows: Some(Val::<Vec<Workflow>>::from(vec![Val::<Workflow>::from(Workflow::minimal())])),
             ..Self::default()
         }
@@ -740,8 +740,10 @@ impl DocumentDbConfiguration {
     pub fn minimal() -> Self {
         Self {
             behavior: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            database_cluster_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            global_cluster_identifier: Some(Val::<String>::from("placeholder")),
+            database_cluster_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:awsa:rds:a:000000000000:cluster:a",
+            )])),
+            global_cluster_identifier: Some(Val::<String>::from("A0")),
             ..Self::default()
         }
     }
@@ -917,7 +919,10 @@ impl Ec2AsgCapacityIncreaseConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { asgs: Some(Val::<Vec<Asg>>::from(vec![Val::<Asg>::from(Asg::minimal())])), ..Self::default() }
+        Self {
+            asgs: Some(Val::<Vec<Asg>>::from(vec![Val::<Asg>::from(Asg::minimal()), Val::<Asg>::from(Asg::minimal())])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1075,7 +1080,10 @@ impl EcsCapacityIncreaseConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            services: Some(Val::<Vec<Service>>::from(vec![Val::<Service>::from(Service::minimal())])),
+            services: Some(Val::<Vec<Service>>::from(vec![
+                Val::<Service>::from(Service::minimal()),
+                Val::<Service>::from(Service::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -1230,7 +1238,7 @@ impl EksCluster {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cluster_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { cluster_arn: Some(Val::<String>::from("arn:awsa:eks:a:000000000000:cluster/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1972,7 +1980,7 @@ impl KubernetesScalingResource {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            namespace: Some(Val::<String>::from("placeholder")),
+            namespace: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }
@@ -2414,7 +2422,10 @@ impl RegionSwitchPlanConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            arn: Some(Val::<String>::from("arn:awsa:arc-region-switch::000000000000:plan/a:aaaaaa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3030,7 +3041,7 @@ impl Trigger {
                 TriggerCondition::minimal(),
             )])),
             min_delay_minutes_between_executions: Some(Val::<f64>::from(1.0f64)),
-            target_region: Some(Val::<String>::from("placeholder")),
+            target_region: Some(Val::<String>::from("aa-a-0")),
             ..Self::default()
         }
     }

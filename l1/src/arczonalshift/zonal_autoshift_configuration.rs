@@ -10,7 +10,7 @@ use crate::rt::*;
 pub struct ZonalAutoshiftConfiguration {
     /// `PracticeRunConfiguration`.
     pub practice_run_configuration: Option<Val<PracticeRunConfiguration>>,
-    /// `ResourceIdentifier`. Changing it replaces the resource.
+    /// `ResourceIdentifier`: required. Changing it replaces the resource.
     ///
     /// - Length: 8 to 1024.
     pub resource_identifier: Option<Val<String>>,
@@ -19,7 +19,7 @@ pub struct ZonalAutoshiftConfiguration {
 }
 
 impl ZonalAutoshiftConfiguration {
-    /// A builder.
+    /// A builder; `build()` fails until the required properties are set.
     pub fn builder() -> ZonalAutoshiftConfigurationBuilder {
         Default::default()
     }
@@ -27,7 +27,11 @@ impl ZonalAutoshiftConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            resource_identifier: Some(Val::<String>::from("placeholder")),
+            zonal_autoshift_status: Some(Val::<ZonalAutoshiftStatus>::from(ZonalAutoshiftStatus::from("ENABLED"))),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -59,9 +63,16 @@ impl ZonalAutoshiftConfigurationBuilder {
         self.0.zonal_autoshift_status = Some(value.into());
         self
     }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> ZonalAutoshiftConfiguration {
-        self.0
+    /// Builds the value, or names the first required property not set.
+    pub fn build(self) -> Result<ZonalAutoshiftConfiguration, BuildError> {
+        if self.0.resource_identifier.is_none() {
+            return Err(BuildError::missing(
+                "AWS::ARCZonalShift::ZonalAutoshiftConfiguration",
+                "ResourceIdentifier",
+                "resource_identifier",
+            ));
+        }
+        Ok(self.0)
     }
 }
 

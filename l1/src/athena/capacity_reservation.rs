@@ -32,11 +32,7 @@ impl CapacityReservation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            target_dpus: Some(Val::<i64>::from(1i64)),
-            ..Self::default()
-        }
+        Self { name: Some(Val::<String>::from("a")), target_dpus: Some(Val::<i64>::from(1i64)), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -166,7 +162,7 @@ impl CapacityAssignment {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { workgroup_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { workgroup_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

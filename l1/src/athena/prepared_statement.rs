@@ -39,8 +39,8 @@ impl PreparedStatement {
     pub fn minimal() -> Self {
         Self {
             query_statement: Some(Val::<String>::from("placeholder")),
-            statement_name: Some(Val::<String>::from("placeholder")),
-            work_group: Some(Val::<String>::from("placeholder")),
+            statement_name: Some(Val::<String>::from("aa")),
+            work_group: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -121,8 +121,8 @@ impl AutoScalingGroup {
     pub fn minimal() -> Self {
         Self {
             instance_id: Some(Val::<String>::from("placeholder")),
-            max_size: Some(Val::<String>::from("placeholder")),
-            min_size: Some(Val::<String>::from("placeholder")),
+            max_size: Some(Val::<String>::from("0")),
+            min_size: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -1855,7 +1855,7 @@ impl LifecycleHookSpecification {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            lifecycle_hook_name: Some(Val::<String>::from("placeholder")),
+            lifecycle_hook_name: Some(Val::<String>::from("A")),
             lifecycle_transition: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

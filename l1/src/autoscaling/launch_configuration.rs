@@ -83,7 +83,7 @@ impl LaunchConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            image_id: Some(Val::<String>::from("placeholder")),
+            image_id: Some(Val::<String>::from("ami-12345678")),
             instance_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

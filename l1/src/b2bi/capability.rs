@@ -244,7 +244,7 @@ impl EdiConfiguration {
         Self {
             input_location: Some(Val::<S3Location>::from(S3Location::minimal())),
             output_location: Some(Val::<S3Location>::from(S3Location::minimal())),
-            transformer_id: Some(Val::<String>::from("placeholder")),
+            transformer_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<EdiType>::from(EdiType::minimal())),
             ..Self::default()
         }

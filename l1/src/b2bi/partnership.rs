@@ -47,10 +47,10 @@ impl Partnership {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            capabilities: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            capabilities: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             email: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
-            profile_id: Some(Val::<String>::from("placeholder")),
+            profile_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

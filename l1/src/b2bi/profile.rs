@@ -47,7 +47,7 @@ impl Profile {
             business_name: Some(Val::<String>::from("placeholder")),
             logging: Some(Val::<Logging>::from(Logging::from("ENABLED"))),
             name: Some(Val::<String>::from("placeholder")),
-            phone: Some(Val::<String>::from("placeholder")),
+            phone: Some(Val::<String>::from("0000000")),
             ..Self::default()
         }
     }

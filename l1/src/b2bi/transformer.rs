@@ -51,7 +51,7 @@ impl Transformer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             status: Some(Val::<TransformerStatus>::from(TransformerStatus::from("active"))),
             ..Self::default()
         }
@@ -644,7 +644,7 @@ impl SampleDocuments {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             keys: Some(Val::<Vec<SampleDocumentKeys>>::from(vec![Val::<SampleDocumentKeys>::from(
                 SampleDocumentKeys::minimal(),
             )])),
@@ -848,7 +848,7 @@ impl X12CodeListValidationRule {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { element_id: Some(Val::<String>::from("plac")), ..Self::default() }
+        Self { element_id: Some(Val::<String>::from("0000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -997,7 +997,7 @@ impl X12ElementLengthValidationRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            element_id: Some(Val::<String>::from("plac")),
+            element_id: Some(Val::<String>::from("0000")),
             max_length: Some(Val::<f64>::from(1.0f64)),
             min_length: Some(Val::<f64>::from(1.0f64)),
         }
@@ -1088,7 +1088,7 @@ impl X12ElementRequirementValidationRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            element_position: Some(Val::<String>::from("placeholder")),
+            element_position: Some(Val::<String>::from("a-00")),
             requirement: Some(Val::<ElementRequirement>::from(ElementRequirement::from("OPTIONAL"))),
         }
     }

@@ -141,7 +141,7 @@ impl AdvancedBackupSettingResourceType {
     pub fn minimal() -> Self {
         Self {
             backup_options: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            resource_type: Some(Val::<String>::from("placeholder")),
+            resource_type: Some(Val::<String>::from("a")),
         }
     }
 

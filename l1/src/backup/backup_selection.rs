@@ -142,8 +142,8 @@ impl BackupSelectionResourceType {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
-            selection_name: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            selection_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -33,7 +33,7 @@ impl BackupVault {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { backup_vault_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { backup_vault_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -235,7 +235,7 @@ impl NotificationObjectType {
     pub fn minimal() -> Self {
         Self {
             backup_vault_events: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            sns_topic_arn: Some(Val::<String>::from("placeholder")),
+            sns_topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
         }
     }
 

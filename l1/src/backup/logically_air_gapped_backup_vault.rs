@@ -38,7 +38,7 @@ impl LogicallyAirGappedBackupVault {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            backup_vault_name: Some(Val::<String>::from("placeholder")),
+            backup_vault_name: Some(Val::<String>::from("aa")),
             max_retention_days: Some(Val::<i64>::from(1i64)),
             min_retention_days: Some(Val::<i64>::from(1i64)),
             ..Self::default()
@@ -209,7 +209,7 @@ impl NotificationObjectType {
     pub fn minimal() -> Self {
         Self {
             backup_vault_events: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            sns_topic_arn: Some(Val::<String>::from("placeholder")),
+            sns_topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
         }
     }
 

@@ -38,7 +38,7 @@ impl RestoreTestingSelection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             protected_resource_type: Some(Val::<String>::from("placeholder")),
             restore_testing_plan_name: Some(Val::<String>::from("placeholder")),
             restore_testing_selection_name: Some(Val::<String>::from("placeholder")),

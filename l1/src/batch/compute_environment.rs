@@ -238,7 +238,7 @@ impl ComputeResources {
     pub fn minimal() -> Self {
         Self {
             maxv_cpus: Some(Val::<i64>::from(1i64)),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
             type_: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

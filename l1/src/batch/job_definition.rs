@@ -312,7 +312,7 @@ impl ConsumableResourceRequirement {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { consumable_resource: Some(Val::<String>::from("placeholder")), quantity: Some(Val::<i64>::from(1i64)) }
+        Self { consumable_resource: Some(Val::<String>::from("arn:a::::a")), quantity: Some(Val::<i64>::from(1i64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -133,7 +133,7 @@ impl DataQuery {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { query_statement: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { query_statement: Some(Val::<String>::from("S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -289,7 +289,7 @@ impl ExportProperty {
             destination_configurations: Some(Val::<DestinationConfigurations>::from(
                 DestinationConfigurations::minimal(),
             )),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             refresh_cadence: Some(Val::<RefreshCadence>::from(RefreshCadence::minimal())),
             ..Self::default()
         }
@@ -531,10 +531,10 @@ impl S3Destination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             s3_output_configurations: Some(Val::<S3OutputConfigurations>::from(S3OutputConfigurations::minimal())),
-            s3_prefix: Some(Val::<String>::from("placeholder")),
-            s3_region: Some(Val::<String>::from("placeholder")),
+            s3_prefix: Some(Val::<String>::from("S")),
+            s3_region: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }

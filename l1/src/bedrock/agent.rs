@@ -80,7 +80,7 @@ impl Agent {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { agent_name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -344,7 +344,7 @@ impl ActionGroupExecutor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { lambda: Some(Val::<String>::from("arn::lambda:a:000000000000:function:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -418,7 +418,7 @@ impl AgentActionGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { action_group_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { action_group_name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -679,7 +679,7 @@ impl AgentKnowledgeBase {
     pub fn minimal() -> Self {
         Self {
             description: Some(Val::<String>::from("placeholder")),
-            knowledge_base_id: Some(Val::<String>::from("placeholder")),
+            knowledge_base_id: Some(Val::<String>::from("0000000000")),
             ..Self::default()
         }
     }
@@ -871,7 +871,7 @@ impl Function {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1239,7 +1239,7 @@ impl OrchestrationExecutor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda: Some(Val::<String>::from("placeholder")) }
+        Self { lambda: Some(Val::<String>::from("arn::lambda:a:000000000000:function:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -38,8 +38,8 @@ impl AgentAlias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            agent_alias_name: Some(Val::<String>::from("placeholder")),
-            agent_id: Some(Val::<String>::from("placeholder")),
+            agent_alias_name: Some(Val::<String>::from("0")),
+            agent_id: Some(Val::<String>::from("0000000000")),
             ..Self::default()
         }
     }
@@ -192,7 +192,7 @@ impl AgentAliasRoutingConfigurationListItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_version: Some(Val::<String>::from("place")) }
+        Self { agent_version: Some(Val::<String>::from("DRAFT")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

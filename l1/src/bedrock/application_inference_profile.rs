@@ -35,7 +35,7 @@ impl ApplicationInferenceProfile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { inference_profile_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { inference_profile_name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -181,7 +181,7 @@ impl InferenceProfileModelSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { copy_from: Some(Val::<String>::from("placeholder")) }
+        Self { copy_from: Some(Val::<String>::from("arn:aws:bedrock:::inference-profile/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -239,7 +239,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -42,7 +42,7 @@ impl AutomatedReasoningPolicy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -298,8 +298,8 @@ impl PolicyDefinitionRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            expression: Some(Val::<String>::from("placeholder")),
-            id: Some(Val::<String>::from("placeholderx")),
+            expression: Some(Val::<String>::from("S")),
+            id: Some(Val::<String>::from("A00000000000")),
             ..Self::default()
         }
     }
@@ -386,7 +386,7 @@ impl PolicyDefinitionType {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AA")),
             values: Some(Val::<Vec<PolicyDefinitionTypeValue>>::from(vec![Val::<PolicyDefinitionTypeValue>::from(
                 PolicyDefinitionTypeValue::minimal(),
             )])),
@@ -480,7 +480,7 @@ impl PolicyDefinitionTypeValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { value: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { value: Some(Val::<String>::from("AA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -557,9 +557,9 @@ impl PolicyDefinitionVariable {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            description: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
+            description: Some(Val::<String>::from("S")),
+            name: Some(Val::<String>::from("AA")),
+            type_: Some(Val::<String>::from("AA")),
         }
     }
 
@@ -651,7 +651,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

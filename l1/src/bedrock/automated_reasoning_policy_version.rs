@@ -33,7 +33,12 @@ impl AutomatedReasoningPolicyVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { policy_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            policy_arn: Some(Val::<String>::from(
+                "arn:aws:bedrock:a:000000000000:automated-reasoning-policy/aaaaaaaaaaaa",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -174,7 +179,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

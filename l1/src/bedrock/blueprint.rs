@@ -39,7 +39,7 @@ impl Blueprint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            blueprint_name: Some(Val::<String>::from("placeholder")),
+            blueprint_name: Some(Val::<String>::from("a")),
             schema: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
             type_: Some(Val::<Type>::from(Type::from("DOCUMENT"))),
             ..Self::default()
@@ -197,7 +197,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

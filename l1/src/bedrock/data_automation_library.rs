@@ -34,7 +34,7 @@ impl DataAutomationLibrary {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { library_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { library_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -162,7 +162,12 @@ impl EncryptionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kms_key_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            kms_key_id: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -238,7 +243,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,7 +44,7 @@ impl DataAutomationProject {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { project_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { project_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -666,7 +666,12 @@ impl BlueprintItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { blueprint_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            blueprint_arn: Some(Val::<String>::from(
+                "arn:aws:bedrock:a:aws:blueprint/bedrock-data-automation-public-a",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2325,7 +2330,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

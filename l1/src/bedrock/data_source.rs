@@ -41,8 +41,8 @@ impl DataSource {
     pub fn minimal() -> Self {
         Self {
             data_source_configuration: Some(Val::<DataSourceConfiguration>::from(DataSourceConfiguration::minimal())),
-            knowledge_base_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            knowledge_base_id: Some(Val::<String>::from("0000000000")),
+            name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -631,9 +631,9 @@ impl ConfluenceSourceConfiguration {
     pub fn minimal() -> Self {
         Self {
             auth_type: Some(Val::<AuthType>::from(AuthType::from("BASIC"))),
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
             host_type: Some(Val::<HostType>::from(HostType::from("SAAS"))),
-            host_url: Some(Val::<String>::from("placeholder")),
+            host_url: Some(Val::<String>::from("https://Aa")),
         }
     }
 
@@ -1183,11 +1183,10 @@ impl HierarchicalChunkingConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            level_configurations: Some(Val::<Vec<HierarchicalChunkingLevelConfiguration>>::from(vec![Val::<
-                HierarchicalChunkingLevelConfiguration,
-            >::from(
-                HierarchicalChunkingLevelConfiguration::minimal(),
-            )])),
+            level_configurations: Some(Val::<Vec<HierarchicalChunkingLevelConfiguration>>::from(vec![
+                Val::<HierarchicalChunkingLevelConfiguration>::from(HierarchicalChunkingLevelConfiguration::minimal()),
+                Val::<HierarchicalChunkingLevelConfiguration>::from(HierarchicalChunkingLevelConfiguration::minimal()),
+            ])),
             overlap_tokens: Some(Val::<i64>::from(1i64)),
         }
     }
@@ -1693,7 +1692,7 @@ impl S3DataSourceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_arn: Some(Val::<String>::from("arn:aws:s3:::aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1770,7 +1769,7 @@ impl S3Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { uri: Some(Val::<String>::from("placeholder")) }
+        Self { uri: Some(Val::<String>::from("s3://a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1956,8 +1955,8 @@ impl SalesforceSourceConfiguration {
             auth_type: Some(Val::<SalesforceSourceConfigurationAuthType>::from(
                 SalesforceSourceConfigurationAuthType::from("OAUTH2_CLIENT_CREDENTIALS"),
             )),
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
-            host_url: Some(Val::<String>::from("placeholder")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
+            host_url: Some(Val::<String>::from("https://Aa")),
         }
     }
 
@@ -2043,7 +2042,7 @@ impl SeedUrl {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { url: Some(Val::<String>::from("placeholder")) }
+        Self { url: Some(Val::<String>::from("http://Aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2389,12 +2388,12 @@ impl SharePointSourceConfiguration {
             auth_type: Some(Val::<SharePointSourceConfigurationAuthType>::from(
                 SharePointSourceConfigurationAuthType::from("OAUTH2_CLIENT_CREDENTIALS"),
             )),
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
             domain: Some(Val::<String>::from("placeholder")),
             host_type: Some(Val::<SharePointSourceConfigurationHostType>::from(
                 SharePointSourceConfigurationHostType::from("ONLINE"),
             )),
-            site_urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            site_urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("https://Aa")])),
             ..Self::default()
         }
     }
@@ -2655,7 +2654,7 @@ impl TransformationLambdaConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda_arn: Some(Val::<String>::from("placeholder")) }
+        Self { lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,8 +33,8 @@ impl EnforcedGuardrailConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            guardrail_identifier: Some(Val::<String>::from("placeholder")),
-            guardrail_version: Some(Val::<String>::from("placeholder")),
+            guardrail_identifier: Some(Val::<String>::from("a")),
+            guardrail_version: Some(Val::<String>::from("1")),
             ..Self::default()
         }
     }
@@ -188,8 +188,8 @@ impl ModelEnforcement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            excluded_models: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            included_models: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            excluded_models: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a.a")])),
+            included_models: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("ALL")])),
         }
     }
 

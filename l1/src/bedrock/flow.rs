@@ -57,8 +57,8 @@ impl Flow {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -247,7 +247,11 @@ impl AgentFlowNodeConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_alias_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            agent_alias_arn: Some(Val::<String>::from(
+                "arn:aws:bedrock:a:000000000000:agent-alias/0000000000/0000000000",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -433,7 +437,7 @@ impl FlowCondition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -494,7 +498,7 @@ impl FlowConditionalConnectionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { condition: Some(Val::<String>::from("placeholder")) }
+        Self { condition: Some(Val::<String>::from("a0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -566,9 +570,9 @@ impl FlowConnection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            source: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a0")),
+            source: Some(Val::<String>::from("a0")),
+            target: Some(Val::<String>::from("a0")),
             type_: Some(Val::<FlowConnectionType>::from(FlowConnectionType::from("Data"))),
             ..Self::default()
         }
@@ -724,10 +728,7 @@ impl FlowDataConnectionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            source_output: Some(Val::<String>::from("placeholder")),
-            target_input: Some(Val::<String>::from("placeholder")),
-        }
+        Self { source_output: Some(Val::<String>::from("a0")), target_input: Some(Val::<String>::from("a0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -884,7 +885,7 @@ impl FlowNode {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a0")),
             type_: Some(Val::<FlowNodeType>::from(FlowNodeType::from("Input"))),
             ..Self::default()
         }
@@ -1159,7 +1160,7 @@ impl FlowNodeInput {
     pub fn minimal() -> Self {
         Self {
             expression: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a0")),
             type_: Some(Val::<FlowNodeIoDataType>::from(FlowNodeIoDataType::from("String"))),
             ..Self::default()
         }
@@ -1244,7 +1245,7 @@ impl FlowNodeOutput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a0")),
             type_: Some(Val::<FlowNodeIoDataType>::from(FlowNodeIoDataType::from("String"))),
         }
     }
@@ -1466,7 +1467,7 @@ impl KnowledgeBaseFlowNodeConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { knowledge_base_id: Some(Val::<String>::from("placeholde")), ..Self::default() }
+        Self { knowledge_base_id: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1698,7 +1699,7 @@ impl LambdaFunctionFlowNodeConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda_arn: Some(Val::<String>::from("placeholder")) }
+        Self { lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1763,7 +1764,7 @@ impl LexFlowNodeConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bot_alias_arn: Some(Val::<String>::from("placeholder")),
+            bot_alias_arn: Some(Val::<String>::from("arn:aws:lex:aa-a-0:000000000000:bot-alias/0/0")),
             locale_id: Some(Val::<String>::from("placeholde")),
         }
     }
@@ -2255,7 +2256,7 @@ impl PromptFlowNodeResourceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { prompt_arn: Some(Val::<String>::from("placeholder")) }
+        Self { prompt_arn: Some(Val::<String>::from("arn:aws:bedrock:a:000000000000:prompt/0000000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2757,7 +2758,7 @@ impl RetrievalFlowNodeS3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")) }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2876,7 +2877,7 @@ impl S3Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholder")),
+            bucket: Some(Val::<String>::from("aaa")),
             key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -3011,7 +3012,7 @@ impl StorageFlowNodeS3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")) }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

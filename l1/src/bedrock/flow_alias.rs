@@ -41,8 +41,8 @@ impl FlowAlias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            flow_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            flow_arn: Some(Val::<String>::from("arn:aws:bedrock:a:000000000000:flow/0000000000")),
+            name: Some(Val::<String>::from("0")),
             routing_configuration: Some(Val::<Vec<FlowAliasRoutingConfigurationListItem>>::from(vec![Val::<
                 FlowAliasRoutingConfigurationListItem,
             >::from(

@@ -63,7 +63,7 @@ impl Guardrail {
         Self {
             blocked_input_messaging: Some(Val::<String>::from("placeholder")),
             blocked_outputs_messaging: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -285,7 +285,9 @@ impl AutomatedReasoningPolicyConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policies: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderxxxx")])),
+            policies: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:bedrock:a:000000000000:automated-reasoning-policy/aaaaaaaaaaaa",
+            )])),
             ..Self::default()
         }
     }
@@ -806,7 +808,11 @@ impl GuardrailCrossRegionConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { guardrail_profile_arn: Some(Val::<String>::from("placeholderxxxx")) }
+        Self {
+            guardrail_profile_arn: Some(Val::<String>::from(
+                "arn:aws:bedrock:a:000000000000:guardrail-profile/a.guardrail.v0",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1254,7 +1260,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1339,7 +1345,7 @@ impl TopicConfig {
     pub fn minimal() -> Self {
         Self {
             definition: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             type_: Some(Val::<TopicType>::from(TopicType::from("DENY"))),
             ..Self::default()
         }

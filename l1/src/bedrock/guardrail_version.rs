@@ -28,7 +28,7 @@ impl GuardrailVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { guardrail_identifier: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { guardrail_identifier: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,7 +44,7 @@ impl IntelligentPromptRouter {
             models: Some(Val::<Vec<PromptRouterTargetModel>>::from(vec![Val::<PromptRouterTargetModel>::from(
                 PromptRouterTargetModel::minimal(),
             )])),
-            prompt_router_name: Some(Val::<String>::from("placeholder")),
+            prompt_router_name: Some(Val::<String>::from("0")),
             routing_criteria: Some(Val::<RoutingCriteria>::from(RoutingCriteria::minimal())),
             ..Self::default()
         }
@@ -215,7 +215,7 @@ impl PromptRouterTargetModel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { model_arn: Some(Val::<String>::from("placeholder")) }
+        Self { model_arn: Some(Val::<String>::from("arn:aws:bedrock:a::foundation-model/a.a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -339,7 +339,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -43,8 +43,8 @@ impl KnowledgeBase {
             knowledge_base_configuration: Some(Val::<KnowledgeBaseConfiguration>::from(
                 KnowledgeBaseConfiguration::minimal(),
             )),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -539,7 +539,11 @@ impl KendraKnowledgeBaseConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kendra_index_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            kendra_index_arn: Some(Val::<String>::from(
+                "arn:aws:kendra:a:000000000000:index/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -714,12 +718,12 @@ impl MongoDbAtlasConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            collection_name: Some(Val::<String>::from("placeholder")),
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
-            database_name: Some(Val::<String>::from("placeholder")),
-            endpoint: Some(Val::<String>::from("placeholder")),
+            collection_name: Some(Val::<String>::from("a")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
+            database_name: Some(Val::<String>::from("a")),
+            endpoint: Some(Val::<String>::from("a.a.mongodb.net")),
             field_mapping: Some(Val::<MongoDbAtlasFieldMapping>::from(MongoDbAtlasFieldMapping::minimal())),
-            vector_index_name: Some(Val::<String>::from("placeholder")),
+            vector_index_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -869,9 +873,9 @@ impl MongoDbAtlasFieldMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-            vector_field: Some(Val::<String>::from("placeholder")),
+            metadata_field: Some(Val::<String>::from("a")),
+            text_field: Some(Val::<String>::from("a")),
+            vector_field: Some(Val::<String>::from("a")),
         }
     }
 
@@ -962,7 +966,7 @@ impl NeptuneAnalyticsConfiguration {
     pub fn minimal() -> Self {
         Self {
             field_mapping: Some(Val::<NeptuneAnalyticsFieldMapping>::from(NeptuneAnalyticsFieldMapping::minimal())),
-            graph_arn: Some(Val::<String>::from("placeholder")),
+            graph_arn: Some(Val::<String>::from("arn:aws:neptune-graph:a:000000000000:graph/g-aaaaaaaaaa")),
         }
     }
 
@@ -1041,10 +1045,7 @@ impl NeptuneAnalyticsFieldMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-        }
+        Self { metadata_field: Some(Val::<String>::from("a")), text_field: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1130,12 +1131,12 @@ impl OpenSearchManagedClusterConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_arn: Some(Val::<String>::from("placeholder")),
-            domain_endpoint: Some(Val::<String>::from("placeholder")),
+            domain_arn: Some(Val::<String>::from("arn:aws:es:aa-aa-0:000000000000:domain/aaaa")),
+            domain_endpoint: Some(Val::<String>::from("https://a")),
             field_mapping: Some(Val::<OpenSearchManagedClusterFieldMapping>::from(
                 OpenSearchManagedClusterFieldMapping::minimal(),
             )),
-            vector_index_name: Some(Val::<String>::from("placeholder")),
+            vector_index_name: Some(Val::<String>::from("aa")),
         }
     }
 
@@ -1246,9 +1247,9 @@ impl OpenSearchManagedClusterFieldMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-            vector_field: Some(Val::<String>::from("placeholder")),
+            metadata_field: Some(Val::<String>::from("a")),
+            text_field: Some(Val::<String>::from("a")),
+            vector_field: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1343,11 +1344,11 @@ impl OpenSearchServerlessConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            collection_arn: Some(Val::<String>::from("placeholder")),
+            collection_arn: Some(Val::<String>::from("arn:aws:aoss:aa-a-0:000000000000:collection/aaa")),
             field_mapping: Some(Val::<OpenSearchServerlessFieldMapping>::from(
                 OpenSearchServerlessFieldMapping::minimal(),
             )),
-            vector_index_name: Some(Val::<String>::from("placeholder")),
+            vector_index_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1445,9 +1446,9 @@ impl OpenSearchServerlessFieldMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-            vector_field: Some(Val::<String>::from("placeholder")),
+            metadata_field: Some(Val::<String>::from("a")),
+            text_field: Some(Val::<String>::from("a")),
+            vector_field: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1546,8 +1547,8 @@ impl PineconeConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connection_string: Some(Val::<String>::from("placeholder")),
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
+            connection_string: Some(Val::<String>::from("a")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
             field_mapping: Some(Val::<PineconeFieldMapping>::from(PineconeFieldMapping::minimal())),
             ..Self::default()
         }
@@ -1647,10 +1648,7 @@ impl PineconeFieldMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-        }
+        Self { metadata_field: Some(Val::<String>::from("a")), text_field: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1932,7 +1930,7 @@ impl QueryGenerationTable {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a.a.a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2027,11 +2025,11 @@ impl RdsConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            credentials_secret_arn: Some(Val::<String>::from("placeholder")),
-            database_name: Some(Val::<String>::from("placeholder")),
+            credentials_secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
+            database_name: Some(Val::<String>::from("a")),
             field_mapping: Some(Val::<RdsFieldMapping>::from(RdsFieldMapping::minimal())),
-            resource_arn: Some(Val::<String>::from("placeholder")),
-            table_name: Some(Val::<String>::from("placeholder")),
+            resource_arn: Some(Val::<String>::from("arn:aws:rds:a:000000000000:cluster:a")),
+            table_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -2161,10 +2159,10 @@ impl RdsFieldMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            metadata_field: Some(Val::<String>::from("placeholder")),
-            primary_key_field: Some(Val::<String>::from("placeholder")),
-            text_field: Some(Val::<String>::from("placeholder")),
-            vector_field: Some(Val::<String>::from("placeholder")),
+            metadata_field: Some(Val::<String>::from("a")),
+            primary_key_field: Some(Val::<String>::from("a")),
+            text_field: Some(Val::<String>::from("a")),
+            vector_field: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -2523,7 +2521,7 @@ impl RedshiftQueryEngineAwsDataCatalogStorageConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { table_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { table_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a.")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2882,7 +2880,9 @@ impl RedshiftServerlessConfiguration {
             auth_configuration: Some(Val::<RedshiftServerlessAuthConfiguration>::from(
                 RedshiftServerlessAuthConfiguration::minimal(),
             )),
-            workgroup_arn: Some(Val::<String>::from("placeholder")),
+            workgroup_arn: Some(Val::<String>::from(
+                "arn:aws-a:redshift-serverless:aa-a-0:000000000000:workgroup/00000000-0000-0000-0000-000000000000",
+            )),
         }
     }
 
@@ -2956,7 +2956,7 @@ impl S3Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { uri: Some(Val::<String>::from("placeholder")) }
+        Self { uri: Some(Val::<String>::from("s3://a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -42,7 +42,7 @@ impl Prompt {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -481,7 +481,11 @@ impl PromptAgentResource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_identifier: Some(Val::<String>::from("placeholder")) }
+        Self {
+            agent_identifier: Some(Val::<String>::from(
+                "arn:aws:bedrock:a:000000000000:agent-alias/0000000000/0000000000",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -700,7 +704,7 @@ impl PromptMetadataEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -932,7 +936,7 @@ impl PromptVariant {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             template_configuration: Some(Val::<PromptTemplateConfiguration>::from(
                 PromptTemplateConfiguration::minimal(),
             )),
@@ -1051,7 +1055,7 @@ impl SpecificToolChoice {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1259,7 +1263,7 @@ impl TextS3Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholder")),
+            bucket: Some(Val::<String>::from("aaa")),
             key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1583,7 +1587,7 @@ impl ToolSpecification {
     pub fn minimal() -> Self {
         Self {
             input_schema: Some(Val::<ToolInputSchema>::from(ToolInputSchema::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }

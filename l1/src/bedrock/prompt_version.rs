@@ -30,7 +30,10 @@ impl PromptVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { prompt_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            prompt_arn: Some(Val::<String>::from("arn:aws:bedrock:a:000000000000:prompt/0000000000")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -28,7 +28,7 @@ impl ResourcePolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            resource_arn: Some(Val::<String>::from("placeholder")),
+            resource_arn: Some(Val::<String>::from("arn:aws-a:bedrock:a:000000000000:guardrail/a")),
         }
     }
 

@@ -480,7 +480,7 @@ impl CertificateLocation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("placeholder")) }
+        Self { secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -601,7 +601,7 @@ impl S3Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), prefix: Some(Val::<String>::from("placeholder")) }
+        Self { bucket: Some(Val::<String>::from("aaa")), prefix: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -672,8 +672,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

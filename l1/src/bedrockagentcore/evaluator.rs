@@ -42,7 +42,7 @@ impl Evaluator {
     pub fn minimal() -> Self {
         Self {
             evaluator_config: Some(Val::<EvaluatorConfig>::from(EvaluatorConfig::minimal())),
-            evaluator_name: Some(Val::<String>::from("placeholder")),
+            evaluator_name: Some(Val::<String>::from("a")),
             level: Some(Val::<EvaluatorLevel>::from(EvaluatorLevel::from("TOOL_CALL"))),
             ..Self::default()
         }
@@ -595,7 +595,10 @@ impl LambdaEvaluatorConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { lambda_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -59,9 +59,9 @@ impl Gateway {
     pub fn minimal() -> Self {
         Self {
             authorizer_type: Some(Val::<AuthorizerType>::from(AuthorizerType::from("CUSTOM_JWT"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             protocol_type: Some(Val::<GatewayProtocolType>::from(GatewayProtocolType::from("MCP"))),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -402,7 +402,7 @@ impl ClaimMatchValueType {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { match_value_string: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { match_value_string: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -473,7 +473,7 @@ impl CustomClaimValidationType {
             authorizing_claim_match_value: Some(Val::<AuthorizingClaimMatchValueType>::from(
                 AuthorizingClaimMatchValueType::minimal(),
             )),
-            inbound_token_claim_name: Some(Val::<String>::from("placeholder")),
+            inbound_token_claim_name: Some(Val::<String>::from("A")),
             inbound_token_claim_value_type: Some(Val::<InboundTokenClaimValueType>::from(
                 InboundTokenClaimValueType::from("STRING"),
             )),
@@ -578,7 +578,7 @@ impl CustomJwtAuthorizerConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { discovery_url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { discovery_url: Some(Val::<String>::from("a/.well-known/openid-configuration")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -778,7 +778,7 @@ impl GatewayPolicyEngineConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            arn: Some(Val::<String>::from("placeholder")),
+            arn: Some(Val::<String>::from("arn:a:bedrock-agentcore:a:000000000000:policy-engine/a-aaaaaaaaaa")),
             mode: Some(Val::<GatewayPolicyEngineMode>::from(GatewayPolicyEngineMode::from("LOG_ONLY"))),
         }
     }
@@ -1010,7 +1010,7 @@ impl LambdaInterceptorConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arn:a:lambda:aa-a-0:000000000000:function:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -40,7 +40,7 @@ impl GatewayTarget {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             target_configuration: Some(Val::<TargetConfiguration>::from(TargetConfiguration::minimal())),
             ..Self::default()
         }
@@ -567,7 +567,7 @@ impl ApiKeyCredentialProvider {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { provider_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { provider_arn: Some(Val::<String>::from("arn:a:a:a::a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -847,7 +847,7 @@ impl IamCredentialProvider {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { service: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { service: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -917,7 +917,7 @@ impl McpLambdaTargetConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            lambda_arn: Some(Val::<String>::from("placeholder")),
+            lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
             tool_schema: Some(Val::<ToolSchema>::from(ToolSchema::minimal())),
         }
     }
@@ -993,7 +993,7 @@ impl McpServerTargetConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { endpoint: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { endpoint: Some(Val::<String>::from("https://a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1238,7 +1238,7 @@ impl OauthCredentialProvider {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            provider_arn: Some(Val::<String>::from("placeholder")),
+            provider_arn: Some(Val::<String>::from("arn:a:a:a::a")),
             scopes: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }

@@ -49,7 +49,7 @@ impl Memory {
     pub fn minimal() -> Self {
         Self {
             event_expiry_duration: Some(Val::<i64>::from(3i64)),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -301,7 +301,7 @@ impl CustomConfigurationInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { episodic_override: Some(Val::<EpisodicOverride>::from(EpisodicOverride::minimal())), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -408,7 +408,7 @@ impl CustomMemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -564,7 +564,7 @@ impl EpisodicMemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1103,7 +1103,7 @@ impl ExtractionConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { llm_extraction_config: Some(Val::<LlmExtractionConfig>::from(LlmExtractionConfig::minimal())) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1159,7 +1159,7 @@ impl IndexedKey {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             type_: Some(Val::<MetadataValueType>::from(MetadataValueType::from("STRING"))),
         }
     }
@@ -1295,7 +1295,7 @@ impl KinesisResource {
             content_configurations: Some(Val::<Vec<ContentConfiguration>>::from(vec![
                 Val::<ContentConfiguration>::from(ContentConfiguration::minimal()),
             ])),
-            data_stream_arn: Some(Val::<String>::from("placeholder")),
+            data_stream_arn: Some(Val::<String>::from("arn:aws::::a")),
         }
     }
 
@@ -1513,7 +1513,10 @@ impl MemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            custom_memory_strategy: Some(Val::<CustomMemoryStrategy>::from(CustomMemoryStrategy::minimal())),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1646,7 +1649,7 @@ impl MetadataSchemaEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1875,7 +1878,7 @@ impl SemanticMemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2204,7 +2207,7 @@ impl StreamDeliveryResource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { kinesis: Some(Val::<KinesisResource>::from(KinesisResource::minimal())) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2484,7 +2487,7 @@ impl SummaryMemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2836,7 +2839,10 @@ impl TriggerConditionInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            message_based_trigger: Some(Val::<MessageBasedTriggerInput>::from(MessageBasedTriggerInput::minimal())),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2929,7 +2935,7 @@ impl UserPreferenceMemoryStrategy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3273,7 +3279,7 @@ impl Validation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { number_validation: Some(Val::<NumberValidation>::from(NumberValidation::minimal())), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

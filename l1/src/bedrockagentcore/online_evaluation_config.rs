@@ -47,11 +47,11 @@ impl OnlineEvaluationConfig {
     pub fn minimal() -> Self {
         Self {
             data_source_config: Some(Val::<DataSourceConfig>::from(DataSourceConfig::minimal())),
-            evaluation_execution_role_arn: Some(Val::<String>::from("placeholder")),
+            evaluation_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             evaluators: Some(Val::<Vec<EvaluatorReference>>::from(vec![Val::<EvaluatorReference>::from(
                 EvaluatorReference::minimal(),
             )])),
-            online_evaluation_config_name: Some(Val::<String>::from("placeholder")),
+            online_evaluation_config_name: Some(Val::<String>::from("a")),
             rule: Some(Val::<Rule>::from(Rule::minimal())),
             ..Self::default()
         }
@@ -249,8 +249,8 @@ impl CloudWatchLogsInputConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            log_group_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            service_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            log_group_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("A")])),
+            service_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 
@@ -390,7 +390,7 @@ impl EvaluatorReference {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { evaluator_id: Some(Val::<String>::from("placeholder")) }
+        Self { evaluator_id: Some(Val::<String>::from("Builtin.a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -455,7 +455,7 @@ impl Filter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             operator: Some(Val::<Operator>::from(Operator::from("Equals"))),
             value: Some(Val::<FilterValue>::from(FilterValue::minimal())),
         }
@@ -806,7 +806,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -39,8 +39,8 @@ impl Policy {
     pub fn minimal() -> Self {
         Self {
             definition: Some(Val::<PolicyDefinition>::from(PolicyDefinition::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
-            policy_engine_id: Some(Val::<String>::from("placeholderx")),
+            name: Some(Val::<String>::from("AA")),
+            policy_engine_id: Some(Val::<String>::from("AA-aaaaaaaaaa")),
             ..Self::default()
         }
     }

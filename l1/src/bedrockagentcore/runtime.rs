@@ -54,9 +54,9 @@ impl Runtime {
     pub fn minimal() -> Self {
         Self {
             agent_runtime_artifact: Some(Val::<AgentRuntimeArtifact>::from(AgentRuntimeArtifact::minimal())),
-            agent_runtime_name: Some(Val::<String>::from("placeholder")),
+            agent_runtime_name: Some(Val::<String>::from("a")),
             network_configuration: Some(Val::<NetworkConfiguration>::from(NetworkConfiguration::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -669,7 +669,7 @@ impl ContainerConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { container_uri: Some(Val::<String>::from("placeholder")) }
+        Self { container_uri: Some(Val::<String>::from("000000000000.dkr.ecr.a.amazonaws.com/a.a/a.a:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -736,7 +736,7 @@ impl CustomClaimValidationType {
             authorizing_claim_match_value: Some(Val::<AuthorizingClaimMatchValueType>::from(
                 AuthorizingClaimMatchValueType::minimal(),
             )),
-            inbound_token_claim_name: Some(Val::<String>::from("placeholder")),
+            inbound_token_claim_name: Some(Val::<String>::from("A")),
             inbound_token_claim_value_type: Some(Val::<InboundTokenClaimValueType>::from(
                 InboundTokenClaimValueType::from("STRING"),
             )),
@@ -841,7 +841,7 @@ impl CustomJwtAuthorizerConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { discovery_url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { discovery_url: Some(Val::<String>::from("a/.well-known/openid-configuration")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1187,7 +1187,7 @@ impl S3Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholder")),
+            bucket: Some(Val::<String>::from("aaa")),
             prefix: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1261,7 +1261,7 @@ impl SessionStorageConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { mount_path: Some(Val::<String>::from("placeholder")) }
+        Self { mount_path: Some(Val::<String>::from("/mnt/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1327,8 +1327,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

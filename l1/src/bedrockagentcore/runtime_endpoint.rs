@@ -39,8 +39,8 @@ impl RuntimeEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            agent_runtime_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            agent_runtime_id: Some(Val::<String>::from("a-aaaaaaaaaa")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

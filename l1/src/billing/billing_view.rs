@@ -40,8 +40,10 @@ impl BillingView {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            source_views: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("a")),
+            source_views: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:awsa:billing::000000000000:billingview/a",
+            )])),
             ..Self::default()
         }
     }

@@ -41,7 +41,7 @@ impl BillingGroup {
         Self {
             account_grouping: Some(Val::<AccountGrouping>::from(AccountGrouping::minimal())),
             computation_preference: Some(Val::<ComputationPreference>::from(ComputationPreference::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -277,7 +277,9 @@ impl ComputationPreference {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { pricing_plan_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            pricing_plan_arn: Some(Val::<String>::from("arn:aws:billingconductor::aws:pricingplan/BasicPricingPlan")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -47,8 +47,10 @@ impl CustomLineItem {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            billing_group_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            billing_group_arn: Some(Val::<String>::from(
+                "arn:aws:billingconductor::000000000000:billinggroupaaaaaaaaaa",
+            )),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -602,7 +604,7 @@ impl PresentationDetails {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { service: Some(Val::<String>::from("placeholder")) }
+        Self { service: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

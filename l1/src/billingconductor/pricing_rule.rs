@@ -58,7 +58,7 @@ impl PricingRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             scope: Some(Val::<Scope>::from(Scope::from("GLOBAL"))),
             type_: Some(Val::<Type>::from(Type::from("MARKUP"))),
             ..Self::default()

@@ -34,7 +34,7 @@ impl SpendingLimit {
     pub fn minimal() -> Self {
         Self {
             device_arn: Some(Val::<String>::from("placeholder")),
-            spending_limit: Some(Val::<String>::from("placeholder")),
+            spending_limit: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -53,7 +53,7 @@ impl BudgetsAction {
             action_type: Some(Val::<ActionType>::from(ActionType::from("APPLY_IAM_POLICY"))),
             budget_name: Some(Val::<String>::from("placeholder")),
             definition: Some(Val::<Definition>::from(Definition::minimal())),
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             notification_type: Some(Val::<NotificationType>::from(NotificationType::from("ACTUAL"))),
             subscribers: Some(Val::<Vec<Subscriber>>::from(vec![Val::<Subscriber>::from(Subscriber::minimal())])),
             ..Self::default()
@@ -366,7 +366,7 @@ impl IamActionDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { policy_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxx")), ..Self::default() }
+        Self { policy_arn: Some(Val::<String>::from("arn:aws:iam::000000000000:policy/0/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -532,8 +532,8 @@ impl ScpActionDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policy_id: Some(Val::<String>::from("placeholder")),
-            target_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderx")])),
+            policy_id: Some(Val::<String>::from("p-00000000")),
+            target_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("ou-0000-aaaaaaaa")])),
         }
     }
 
@@ -619,7 +619,7 @@ impl SsmActionDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            instance_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("i-aaaaaaaa")])),
             region: Some(Val::<String>::from("placeholder")),
             subtype: Some(Val::<Subtype>::from(Subtype::from("STOP_EC2_INSTANCES"))),
         }
@@ -708,7 +708,7 @@ impl Subscriber {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            address: Some(Val::<String>::from("placeholder")),
+            address: Some(Val::<String>::from("a")),
             type_: Some(Val::<SubscriberType>::from(SubscriberType::from("SNS"))),
         }
     }

@@ -62,7 +62,7 @@ impl Table {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            keyspace_name: Some(Val::<String>::from("placeholder")),
+            keyspace_name: Some(Val::<String>::from("aa")),
             partition_key_columns: Some(Val::<Vec<Column>>::from(vec![Val::<Column>::from(Column::minimal())])),
             ..Self::default()
         }
@@ -599,10 +599,7 @@ impl Column {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            column_name: Some(Val::<String>::from("placeholder")),
-            column_type: Some(Val::<String>::from("placeholder")),
-        }
+        Self { column_name: Some(Val::<String>::from("aa")), column_type: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -35,7 +35,7 @@ impl AnomalyMonitor {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            monitor_name: Some(Val::<String>::from("placeholder")),
+            monitor_name: Some(Val::<String>::from("S")),
             monitor_type: Some(Val::<MonitorType>::from(MonitorType::from("DIMENSIONAL"))),
             ..Self::default()
         }
@@ -181,7 +181,7 @@ impl ResourceTag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

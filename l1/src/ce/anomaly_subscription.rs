@@ -42,9 +42,9 @@ impl AnomalySubscription {
     pub fn minimal() -> Self {
         Self {
             frequency: Some(Val::<Frequency>::from(Frequency::from("DAILY"))),
-            monitor_arn_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            monitor_arn_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:awsa:a:a:000000000000:a")])),
             subscribers: Some(Val::<Vec<Subscriber>>::from(vec![Val::<Subscriber>::from(Subscriber::minimal())])),
-            subscription_name: Some(Val::<String>::from("placeholder")),
+            subscription_name: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -205,7 +205,7 @@ impl ResourceTag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -274,7 +274,7 @@ impl Subscriber {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            address: Some(Val::<String>::from("placeholder")),
+            address: Some(Val::<String>::from("a@a.a")),
             type_: Some(Val::<Type>::from(Type::from("EMAIL"))),
             ..Self::default()
         }

@@ -38,7 +38,7 @@ impl CustomAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            action_name: Some(Val::<String>::from("placeholder")),
+            action_name: Some(Val::<String>::from("a")),
             definition: Some(Val::<CustomActionDefinition>::from(CustomActionDefinition::minimal())),
             ..Self::default()
         }

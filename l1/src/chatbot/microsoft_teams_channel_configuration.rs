@@ -65,11 +65,11 @@ impl MicrosoftTeamsChannelConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configuration_name: Some(Val::<String>::from("placeholder")),
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
-            team_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            teams_channel_id: Some(Val::<String>::from("placeholder")),
-            teams_tenant_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            configuration_name: Some(Val::<String>::from("A")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            team_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            teams_channel_id: Some(Val::<String>::from("a%3aa%40a")),
+            teams_tenant_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             ..Self::default()
         }
     }

@@ -55,10 +55,10 @@ impl SlackChannelConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configuration_name: Some(Val::<String>::from("placeholder")),
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
-            slack_channel_id: Some(Val::<String>::from("placeholder")),
-            slack_workspace_id: Some(Val::<String>::from("placeholder")),
+            configuration_name: Some(Val::<String>::from("A")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            slack_channel_id: Some(Val::<String>::from("A")),
+            slack_workspace_id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

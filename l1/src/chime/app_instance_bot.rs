@@ -39,7 +39,7 @@ impl AppInstanceBot {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_instance_arn: Some(Val::<String>::from("placeholder")),
+            app_instance_arn: Some(Val::<String>::from("arn:a::::a")),
             configuration: Some(Val::<Configuration>::from(Configuration::minimal())),
             ..Self::default()
         }
@@ -313,7 +313,9 @@ impl LexConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            lex_bot_alias_arn: Some(Val::<String>::from("placeholderxxxx")),
+            lex_bot_alias_arn: Some(Val::<String>::from(
+                "arn:aws:lex:aa-a-0:000000000000:bot-alias/AAAAAAAAAA/AAAAAAAAAA",
+            )),
             locale_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -54,8 +54,8 @@ impl AnalysisTemplate {
     pub fn minimal() -> Self {
         Self {
             format: Some(Val::<Format>::from(Format::from("SQL"))),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            name: Some(Val::<String>::from("a")),
             source: Some(Val::<AnalysisSource>::from(AnalysisSource::minimal())),
             ..Self::default()
         }
@@ -255,7 +255,7 @@ impl AnalysisParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             type_: Some(Val::<Type>::from(Type::from("SMALLINT"))),
             ..Self::default()
         }
@@ -328,7 +328,7 @@ impl AnalysisSchema {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { referenced_tables: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { referenced_tables: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -640,7 +640,7 @@ impl AnalysisTemplateArtifacts {
     pub fn minimal() -> Self {
         Self {
             entry_point: Some(Val::<AnalysisTemplateArtifact>::from(AnalysisTemplateArtifact::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -726,11 +726,13 @@ impl ColumnClassificationDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            column_mapping: Some(Val::<Vec<SyntheticDataColumnProperties>>::from(vec![Val::<
-                SyntheticDataColumnProperties,
-            >::from(
-                SyntheticDataColumnProperties::minimal(),
-            )])),
+            column_mapping: Some(Val::<Vec<SyntheticDataColumnProperties>>::from(vec![
+                Val::<SyntheticDataColumnProperties>::from(SyntheticDataColumnProperties::minimal()),
+                Val::<SyntheticDataColumnProperties>::from(SyntheticDataColumnProperties::minimal()),
+                Val::<SyntheticDataColumnProperties>::from(SyntheticDataColumnProperties::minimal()),
+                Val::<SyntheticDataColumnProperties>::from(SyntheticDataColumnProperties::minimal()),
+                Val::<SyntheticDataColumnProperties>::from(SyntheticDataColumnProperties::minimal()),
+            ])),
         }
     }
 
@@ -1073,7 +1075,7 @@ impl SyntheticDataColumnProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            column_name: Some(Val::<String>::from("placeholder")),
+            column_name: Some(Val::<String>::from("a")),
             column_type: Some(Val::<ColumnType>::from(ColumnType::from("CATEGORICAL"))),
             is_predictive_value: Some(Val::<bool>::from(false)),
         }

@@ -46,7 +46,7 @@ impl ConfiguredTable {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            allowed_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            allowed_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             analysis_method: Some(Val::<AnalysisMethod>::from(AnalysisMethod::from("DIRECT_QUERY"))),
             name: Some(Val::<String>::from("placeholder")),
             table_reference: Some(Val::<TableReference>::from(TableReference::minimal())),
@@ -219,7 +219,7 @@ impl AggregateColumn {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            column_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            column_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             function: Some(Val::<AggregateFunctionName>::from(AggregateFunctionName::from("SUM"))),
         }
     }
@@ -306,7 +306,7 @@ impl AggregationConstraint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            column_name: Some(Val::<String>::from("placeholder")),
+            column_name: Some(Val::<String>::from("a")),
             minimum: Some(Val::<f64>::from(2.0f64)),
             type_: Some(Val::<AggregationType>::from(AggregationType::from("COUNT_DISTINCT"))),
         }
@@ -481,8 +481,8 @@ impl AnalysisRuleAggregation {
             aggregate_columns: Some(Val::<Vec<AggregateColumn>>::from(vec![Val::<AggregateColumn>::from(
                 AggregateColumn::minimal(),
             )])),
-            dimension_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            join_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            dimension_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            join_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             output_constraints: Some(Val::<Vec<AggregationConstraint>>::from(vec![
                 Val::<AggregationConstraint>::from(AggregationConstraint::minimal()),
             ])),
@@ -662,7 +662,7 @@ impl AnalysisRuleCustom {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            allowed_analyses: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            allowed_analyses: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("ANY_QUERY")])),
             ..Self::default()
         }
     }
@@ -771,8 +771,8 @@ impl AnalysisRuleList {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            join_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            list_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            join_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            list_columns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }
@@ -1259,8 +1259,8 @@ impl GlueTableReference {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            database_name: Some(Val::<String>::from("placeholder")),
-            table_name: Some(Val::<String>::from("placeholder")),
+            database_name: Some(Val::<String>::from("a")),
+            table_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

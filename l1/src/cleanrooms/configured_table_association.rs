@@ -52,10 +52,10 @@ impl ConfiguredTableAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configured_table_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")),
+            configured_table_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            name: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -48,8 +48,8 @@ impl IdMappingTable {
             input_reference_config: Some(Val::<IdMappingTableInputReferenceConfig>::from(
                 IdMappingTableInputReferenceConfig::minimal(),
             )),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -214,7 +214,7 @@ impl IdMappingTableInputReferenceConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            input_reference_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            input_reference_arn: Some(Val::<String>::from("arn:aws:entityresolution:a:0:idmappingworkflow/a")),
             manage_resource_policies: Some(Val::<bool>::from(false)),
         }
     }

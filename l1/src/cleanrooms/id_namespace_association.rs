@@ -44,7 +44,7 @@ impl IdNamespaceAssociation {
             input_reference_config: Some(Val::<IdNamespaceAssociationInputReferenceConfig>::from(
                 IdNamespaceAssociationInputReferenceConfig::minimal(),
             )),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -267,7 +267,9 @@ impl IdNamespaceAssociationInputReferenceConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            input_reference_arn: Some(Val::<String>::from("placeholder")),
+            input_reference_arn: Some(Val::<String>::from(
+                "arn:aws:entityresolution:aa-aaaa-0:000000000000:idnamespace/0",
+            )),
             manage_resource_policies: Some(Val::<bool>::from(false)),
         }
     }

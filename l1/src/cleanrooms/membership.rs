@@ -39,7 +39,7 @@ impl Membership {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            collaboration_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            collaboration_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             query_log_status: Some(Val::<MembershipQueryLogStatus>::from(MembershipQueryLogStatus::from("ENABLED"))),
             ..Self::default()
         }
@@ -591,7 +591,7 @@ impl MembershipProtectedJobResultConfiguration {
             output_configuration: Some(Val::<MembershipProtectedJobOutputConfiguration>::from(
                 MembershipProtectedJobOutputConfiguration::minimal(),
             )),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -34,7 +34,7 @@ impl PrivacyBudgetTemplate {
     pub fn minimal() -> Self {
         Self {
             auto_refresh: Some(Val::<AutoRefresh>::from(AutoRefresh::from("CALENDAR_MONTH"))),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             parameters: Some(Val::<Parameters>::from(Parameters::minimal())),
             privacy_budget_type: Some(Val::<PrivacyBudgetType>::from(PrivacyBudgetType::from("DIFFERENTIAL_PRIVACY"))),
             ..Self::default()

@@ -49,7 +49,7 @@ impl ConfiguredModelAlgorithm {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -198,7 +198,7 @@ impl ContainerConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image_uri: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -291,7 +291,7 @@ impl InferenceContainerConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_uri: Some(Val::<String>::from("placeholder")) }
+        Self { image_uri: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -356,7 +356,7 @@ impl MetricDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), regex: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")), regex: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,8 +44,10 @@ impl ConfiguredModelAlgorithmAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configured_model_algorithm_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            membership_identifier: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            configured_model_algorithm_arn: Some(Val::<String>::from(
+                "arn:awsa:cleanrooms-ml:a:000000000000:configured-model-algorithm/a",
+            )),
+            membership_identifier: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -195,7 +197,7 @@ impl CustomEntityConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_data_identifiers: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { custom_data_identifiers: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -345,7 +347,7 @@ impl LogsConfigurationPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            allowed_account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            allowed_account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("000000000000")])),
             ..Self::default()
         }
     }

@@ -43,7 +43,7 @@ impl TrainingDataset {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             training_data: Some(Val::<Vec<Dataset>>::from(vec![Val::<Dataset>::from(Dataset::minimal())])),
             ..Self::default()
         }
@@ -186,7 +186,7 @@ impl ColumnSchema {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            column_name: Some(Val::<String>::from("placeholder")),
+            column_name: Some(Val::<String>::from("a")),
             column_types: Some(Val::<Vec<ColumnType>>::from(vec![Val::<ColumnType>::from(ColumnType::from(
                 "USER_ID",
             ))])),
@@ -489,8 +489,8 @@ impl GlueDataSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            database_name: Some(Val::<String>::from("placeholder")),
-            table_name: Some(Val::<String>::from("placeholder")),
+            database_name: Some(Val::<String>::from("a")),
+            table_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

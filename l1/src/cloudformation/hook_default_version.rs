@@ -31,7 +31,7 @@ impl HookDefaultVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { type_version_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { type_version_arn: Some(Val::<String>::from("arn:aws:cloudformation:A::type/hook/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -36,8 +36,8 @@ impl HookTypeConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configuration: Some(Val::<String>::from("placeholder")),
-            type_arn: Some(Val::<String>::from("placeholder")),
+            configuration: Some(Val::<String>::from("S")),
+            type_arn: Some(Val::<String>::from("arn:aws:cloudformation:A::type/hook/a")),
             ..Self::default()
         }
     }

@@ -37,7 +37,7 @@ impl HookVersion {
     pub fn minimal() -> Self {
         Self {
             schema_handler_package: Some(Val::<String>::from("placeholder")),
-            type_name: Some(Val::<String>::from("placeholder")),
+            type_name: Some(Val::<String>::from("AA::AA::AA")),
             ..Self::default()
         }
     }

@@ -45,10 +45,10 @@ impl LambdaHook {
     pub fn minimal() -> Self {
         Self {
             alias: Some(Val::<String>::from("placeholder")),
-            execution_role: Some(Val::<String>::from("placeholder")),
+            execution_role: Some(Val::<String>::from("arn:a:iam::000000000000:role/a")),
             failure_mode: Some(Val::<FailureMode>::from(FailureMode::from("FAIL"))),
             hook_status: Some(Val::<HookStatus>::from(HookStatus::from("ENABLED"))),
-            lambda_function: Some(Val::<String>::from("placeholder")),
+            lambda_function: Some(Val::<String>::from("a")),
             target_operations: Some(Val::<Vec<TargetOperation>>::from(vec![Val::<TargetOperation>::from(
                 TargetOperation::from("RESOURCE"),
             )])),
@@ -217,7 +217,7 @@ impl HookTarget {
         Self {
             action: Some(Val::<Action>::from(Action::from("CREATE"))),
             invocation_point: Some(Val::<InvocationPoint>::from(InvocationPoint::from("PRE_PROVISION"))),
-            target_name: Some(Val::<String>::from("placeholder")),
+            target_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -375,7 +375,7 @@ impl StackNames {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { exclude: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aa")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -447,7 +447,7 @@ impl StackRoles {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { exclude: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -527,10 +527,7 @@ impl TargetFilters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            targets: Some(Val::<Vec<HookTarget>>::from(vec![Val::<HookTarget>::from(HookTarget::minimal())])),
-            ..Self::default()
-        }
+        Self::default()
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

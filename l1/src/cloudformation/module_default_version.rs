@@ -31,7 +31,7 @@ impl ModuleDefaultVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { arn: Some(Val::<String>::from("arn:aws:cloudformation:A::type/module/a/00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

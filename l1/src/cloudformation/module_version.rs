@@ -26,7 +26,7 @@ impl ModuleVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            module_name: Some(Val::<String>::from("placeholder")),
+            module_name: Some(Val::<String>::from("AA::AA::AA::MODULE")),
             module_package: Some(Val::<String>::from("placeholder")),
         }
     }

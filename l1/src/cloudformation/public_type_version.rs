@@ -39,7 +39,7 @@ impl PublicTypeVersion {
     pub fn minimal() -> Self {
         Self {
             type_: Some(Val::<Type>::from(Type::from("RESOURCE"))),
-            type_name: Some(Val::<String>::from("placeholder")),
+            type_name: Some(Val::<String>::from("AA::AA::AA")),
             ..Self::default()
         }
     }

@@ -68,7 +68,7 @@ impl StackSet {
     pub fn minimal() -> Self {
         Self {
             permission_model: Some(Val::<PermissionModel>::from(PermissionModel::from("SERVICE_MANAGED"))),
-            stack_set_name: Some(Val::<String>::from("placeholder")),
+            stack_set_name: Some(Val::<String>::from("a")),
             template_url: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -672,7 +672,7 @@ impl StackInstances {
     pub fn minimal() -> Self {
         Self {
             deployment_targets: Some(Val::<DeploymentTargets>::from(DeploymentTargets::minimal())),
-            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }
@@ -763,7 +763,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,9 +55,9 @@ impl TypeActivation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            publisher_id: Some(Val::<String>::from("placeholder")),
+            publisher_id: Some(Val::<String>::from("0")),
             type_: Some(Val::<Type>::from(Type::from("RESOURCE"))),
-            type_name: Some(Val::<String>::from("placeholder")),
+            type_name: Some(Val::<String>::from("AA::AA::AA")),
             ..Self::default()
         }
     }

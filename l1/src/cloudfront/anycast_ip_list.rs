@@ -32,11 +32,7 @@ impl AnycastIpList {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            ip_count: Some(Val::<i64>::from(1i64)),
-            name: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { ip_count: Some(Val::<i64>::from(1i64)), name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -172,7 +168,7 @@ impl IpamCidrConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")), ipam_pool_arn: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")), ipam_pool_arn: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -246,7 +242,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -254,7 +254,7 @@ impl CookiesConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cookie_behavior: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { cookie_behavior: Some(Val::<String>::from("none")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -326,7 +326,7 @@ impl HeadersConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { header_behavior: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { header_behavior: Some(Val::<String>::from("none")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -514,7 +514,7 @@ impl QueryStringsConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { query_string_behavior: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { query_string_behavior: Some(Val::<String>::from("none")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -2393,9 +2393,10 @@ impl OriginGroupMembers {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            items: Some(Val::<Vec<OriginGroupMember>>::from(vec![Val::<OriginGroupMember>::from(
-                OriginGroupMember::minimal(),
-            )])),
+            items: Some(Val::<Vec<OriginGroupMember>>::from(vec![
+                Val::<OriginGroupMember>::from(OriginGroupMember::minimal()),
+                Val::<OriginGroupMember>::from(OriginGroupMember::minimal()),
+            ])),
             quantity: Some(Val::<i64>::from(1i64)),
         }
     }
@@ -2654,10 +2655,7 @@ impl ParameterDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            definition: Some(Val::<Definition>::from(Definition::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
-        }
+        Self { definition: Some(Val::<Definition>::from(Definition::minimal())), name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3187,7 +3185,12 @@ impl ViewerCertificate {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { acm_certificate_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            acm_certificate_arn: Some(Val::<String>::from(
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -133,9 +133,9 @@ impl OriginAccessControlConfig {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            origin_access_control_origin_type: Some(Val::<String>::from("placeholder")),
-            signing_behavior: Some(Val::<String>::from("placeholder")),
-            signing_protocol: Some(Val::<String>::from("placeholder")),
+            origin_access_control_origin_type: Some(Val::<String>::from("s3")),
+            signing_behavior: Some(Val::<String>::from("never")),
+            signing_protocol: Some(Val::<String>::from("sigv4")),
             ..Self::default()
         }
     }

@@ -243,7 +243,7 @@ impl KinesisStreamConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             stream_arn: Some(Val::<String>::from("placeholder")),
         }
     }

@@ -796,7 +796,7 @@ impl FrameOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { frame_option: Some(Val::<String>::from("placeholder")), override_: Some(Val::<bool>::from(false)) }
+        Self { frame_option: Some(Val::<String>::from("DENY")), override_: Some(Val::<bool>::from(false)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -870,7 +870,7 @@ impl ReferrerPolicy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { override_: Some(Val::<bool>::from(false)), referrer_policy: Some(Val::<String>::from("placeholder")) }
+        Self { override_: Some(Val::<bool>::from(false)), referrer_policy: Some(Val::<String>::from("no-referrer")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -379,7 +379,7 @@ impl AdvancedFieldSelector {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { field: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { field: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -503,7 +503,7 @@ impl ContextKeySelector {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            equals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            equals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             type_: Some(Val::<Type>::from(Type::from("RequestContext"))),
         }
     }

@@ -70,7 +70,7 @@ impl Trail {
     pub fn minimal() -> Self {
         Self {
             is_logging: Some(Val::<bool>::from(false)),
-            s3_bucket_name: Some(Val::<String>::from("placeholder")),
+            s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             ..Self::default()
         }
     }
@@ -394,7 +394,7 @@ impl AdvancedFieldSelector {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { field: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { field: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

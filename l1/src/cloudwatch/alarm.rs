@@ -641,7 +641,7 @@ impl MetricDataQuery {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { id: Some(Val::<String>::from("aA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -12,7 +12,7 @@ pub struct MetricStream {
     ///
     /// - Items: at most 1000.
     pub exclude_filters: Option<Val<Vec<MetricStreamFilter>>>,
-    /// `FirehoseArn`.
+    /// `FirehoseArn`: required.
     ///
     /// - Length: 20 to 2048.
     pub firehose_arn: Option<Val<String>>,
@@ -26,11 +26,11 @@ pub struct MetricStream {
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
-    /// `OutputFormat`.
+    /// `OutputFormat`: required.
     ///
     /// - Length: 1 to 255.
     pub output_format: Option<Val<OutputFormat>>,
-    /// `RoleArn`.
+    /// `RoleArn`: required.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -46,7 +46,7 @@ pub struct MetricStream {
 }
 
 impl MetricStream {
-    /// A builder.
+    /// A builder; `build()` fails until the required properties are set.
     pub fn builder() -> MetricStreamBuilder {
         Default::default()
     }
@@ -54,7 +54,12 @@ impl MetricStream {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            firehose_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            output_format: Some(Val::<OutputFormat>::from(OutputFormat::from("json"))),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -145,9 +150,18 @@ impl MetricStreamBuilder {
         self.0.tags = Some(value.into());
         self
     }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> MetricStream {
-        self.0
+    /// Builds the value, or names the first required property not set.
+    pub fn build(self) -> Result<MetricStream, BuildError> {
+        if self.0.firehose_arn.is_none() {
+            return Err(BuildError::missing("AWS::CloudWatch::MetricStream", "FirehoseArn", "firehose_arn"));
+        }
+        if self.0.output_format.is_none() {
+            return Err(BuildError::missing("AWS::CloudWatch::MetricStream", "OutputFormat", "output_format"));
+        }
+        if self.0.role_arn.is_none() {
+            return Err(BuildError::missing("AWS::CloudWatch::MetricStream", "RoleArn", "role_arn"));
+        }
+        Ok(self.0)
     }
 }
 
@@ -229,7 +243,7 @@ impl MetricStreamFilter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { namespace: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { namespace: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -397,10 +411,7 @@ impl MetricStreamStatisticsMetric {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            metric_name: Some(Val::<String>::from("placeholder")),
-            namespace: Some(Val::<String>::from("placeholder")),
-        }
+        Self { metric_name: Some(Val::<String>::from("placeholder")), namespace: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -50,7 +50,7 @@ impl PackageGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("aa")),
             pattern: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -386,7 +386,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

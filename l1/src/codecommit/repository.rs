@@ -34,7 +34,7 @@ impl Repository {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { repository_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { repository_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

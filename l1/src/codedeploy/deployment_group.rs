@@ -69,7 +69,7 @@ impl DeploymentGroup {
     pub fn minimal() -> Self {
         Self {
             application_name: Some(Val::<String>::from("placeholder")),
-            service_role_arn: Some(Val::<String>::from("placeholder")),
+            service_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

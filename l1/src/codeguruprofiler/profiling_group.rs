@@ -34,7 +34,7 @@ impl ProfilingGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { profiling_group_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { profiling_group_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -160,7 +160,7 @@ impl AgentPermissions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { principals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { principals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:awsa:iam::000000000000:S")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -228,7 +228,7 @@ impl Channel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { channel_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { channel_uri: Some(Val::<String>::from("arn:awsa:a::000000000000:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -47,7 +47,7 @@ impl RepositoryAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             type_: Some(Val::<Type>::from(Type::from("CodeCommit"))),
             ..Self::default()
         }

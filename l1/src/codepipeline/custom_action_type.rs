@@ -47,8 +47,8 @@ impl CustomActionType {
             category: Some(Val::<Category>::from(Category::from("Approval"))),
             input_artifact_details: Some(Val::<ArtifactDetails>::from(ArtifactDetails::minimal())),
             output_artifact_details: Some(Val::<ArtifactDetails>::from(ArtifactDetails::minimal())),
-            provider: Some(Val::<String>::from("placeholder")),
-            version: Some(Val::<String>::from("placehold")),
+            provider: Some(Val::<String>::from("0")),
+            version: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -50,10 +50,11 @@ impl Pipeline {
     pub fn minimal() -> Self {
         Self {
             artifact_store: Some(Val::<ArtifactStore>::from(ArtifactStore::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            stages: Some(Val::<Vec<StageDeclaration>>::from(vec![Val::<StageDeclaration>::from(
-                StageDeclaration::minimal(),
-            )])),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            stages: Some(Val::<Vec<StageDeclaration>>::from(vec![
+                Val::<StageDeclaration>::from(StageDeclaration::minimal()),
+                Val::<StageDeclaration>::from(StageDeclaration::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -275,7 +276,7 @@ impl ActionDeclaration {
     pub fn minimal() -> Self {
         Self {
             action_type_id: Some(Val::<ActionTypeId>::from(ActionTypeId::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }
@@ -446,7 +447,7 @@ impl ActionTypeId {
             category: Some(Val::<Category>::from(Category::from("Source"))),
             owner: Some(Val::<String>::from("placeholder")),
             provider: Some(Val::<String>::from("placeholder")),
-            version: Some(Val::<String>::from("placeholder")),
+            version: Some(Val::<String>::from("0")),
         }
     }
 

@@ -52,8 +52,8 @@ impl Webhook {
             filters: Some(Val::<Vec<WebhookFilterRule>>::from(vec![Val::<WebhookFilterRule>::from(
                 WebhookFilterRule::minimal(),
             )])),
-            target_action: Some(Val::<String>::from("placeholder")),
-            target_pipeline: Some(Val::<String>::from("placeholder")),
+            target_action: Some(Val::<String>::from("A")),
+            target_pipeline: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }

@@ -35,7 +35,7 @@ impl Connection {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { connection_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { connection_name: Some(Val::<String>::from("S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,9 +44,9 @@ impl RepositoryLink {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connection_arn: Some(Val::<String>::from("placeholder")),
-            owner_id: Some(Val::<String>::from("placeholder")),
-            repository_name: Some(Val::<String>::from("placeholder")),
+            connection_arn: Some(Val::<String>::from("arn:aws:a:a:000000000000:a")),
+            owner_id: Some(Val::<String>::from("a")),
+            repository_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

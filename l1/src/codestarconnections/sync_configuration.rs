@@ -49,9 +49,9 @@ impl SyncConfiguration {
         Self {
             branch: Some(Val::<String>::from("placeholder")),
             config_file: Some(Val::<String>::from("placeholder")),
-            repository_link_id: Some(Val::<String>::from("placeholder")),
-            resource_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            repository_link_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            resource_name: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             sync_type: Some(Val::<SyncType>::from(SyncType::from("CFN_STACK_SYNC"))),
             ..Self::default()
         }

@@ -55,8 +55,8 @@ impl NotificationRule {
         Self {
             detail_type: Some(Val::<DetailType>::from(DetailType::from("BASIC"))),
             event_type_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            name: Some(Val::<String>::from("placeholder")),
-            resource: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("A")),
+            resource: Some(Val::<String>::from("arn:awsa:a:a:000000000000:a")),
             targets: Some(Val::<Vec<Target>>::from(vec![Val::<Target>::from(Target::minimal())])),
             ..Self::default()
         }

@@ -150,7 +150,7 @@ impl MappingRule {
         Self {
             claim: Some(Val::<String>::from("placeholder")),
             match_type: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             value: Some(Val::<String>::from("placeholder")),
         }
     }

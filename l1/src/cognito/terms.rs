@@ -35,8 +35,11 @@ impl Terms {
     pub fn minimal() -> Self {
         Self {
             enforcement: Some(Val::<TermsEnforcementType>::from(TermsEnforcementType::from("NONE"))),
-            links: Some(Val::<BTreeMap<String, String>>::default()),
-            terms_name: Some(Val::<String>::from("placeholder")),
+            links: Some(Val::<BTreeMap<String, String>>::from(BTreeMap::from([(
+                "cognito:default",
+                Val::<String>::from("a"),
+            )]))),
+            terms_name: Some(Val::<String>::from("terms-of-use")),
             terms_source: Some(Val::<TermsSourceType>::from(TermsSourceType::from("LINK"))),
             user_pool_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()

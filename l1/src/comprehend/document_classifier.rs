@@ -63,8 +63,8 @@ impl DocumentClassifier {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_access_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            document_classifier_name: Some(Val::<String>::from("placeholder")),
+            data_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            document_classifier_name: Some(Val::<String>::from("a-a")),
             input_data_config: Some(Val::<DocumentClassifierInputDataConfig>::from(
                 DocumentClassifierInputDataConfig::minimal(),
             )),
@@ -260,8 +260,8 @@ impl AugmentedManifestsListItem {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            attribute_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            attribute_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a-a")])),
+            s3_uri: Some(Val::<String>::from("s3://aaa")),
             ..Self::default()
         }
     }
@@ -352,7 +352,7 @@ impl DocumentClassifierDocuments {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_uri: Some(Val::<String>::from("s3://aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -761,8 +761,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

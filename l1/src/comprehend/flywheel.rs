@@ -49,9 +49,9 @@ impl Flywheel {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_access_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            data_lake_s3_uri: Some(Val::<String>::from("placeholder")),
-            flywheel_name: Some(Val::<String>::from("placeholder")),
+            data_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            data_lake_s3_uri: Some(Val::<String>::from("s3://aaa")),
+            flywheel_name: Some(Val::<String>::from("a-a")),
             ..Self::default()
         }
     }
@@ -405,7 +405,7 @@ impl EntityTypesListItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { type_: Some(Val::<String>::from("placeholder")) }
+        Self { type_: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -604,8 +604,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

@@ -50,7 +50,7 @@ impl AutomationRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             recommended_action_types: Some(Val::<Vec<RecommendedActionTypes>>::from(vec![
                 Val::<RecommendedActionTypes>::from(RecommendedActionTypes::from(
                     "SnapshotAndDeleteUnattachedEbsVolume",
@@ -798,7 +798,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -32,7 +32,7 @@ impl AggregationAuthorization {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            authorized_account_id: Some(Val::<String>::from("placeholder")),
+            authorized_account_id: Some(Val::<String>::from("000000000000")),
             authorized_aws_region: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -156,7 +156,7 @@ impl AccountAggregationSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("000000000000")])),
             ..Self::default()
         }
     }
@@ -245,7 +245,7 @@ impl OrganizationAggregationSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

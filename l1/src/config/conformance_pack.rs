@@ -47,7 +47,7 @@ impl ConformancePack {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { conformance_pack_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { conformance_pack_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

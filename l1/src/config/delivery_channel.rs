@@ -35,7 +35,7 @@ impl DeliveryChannel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

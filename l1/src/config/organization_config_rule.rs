@@ -338,7 +338,9 @@ impl OrganizationCustomRuleMetadata {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            lambda_function_arn: Some(Val::<String>::from("placeholder")),
+            lambda_function_arn: Some(Val::<String>::from(
+                "arn:aws:lambda:us-east-1:123456789012:function:placeholder",
+            )),
             organization_config_rule_trigger_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
                 "placeholder",
             )])),

@@ -49,7 +49,7 @@ impl OrganizationConformancePack {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { organization_conformance_pack_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { organization_conformance_pack_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

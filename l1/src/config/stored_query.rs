@@ -39,8 +39,8 @@ impl StoredQuery {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            query_expression: Some(Val::<String>::from("placeholder")),
-            query_name: Some(Val::<String>::from("placeholder")),
+            query_expression: Some(Val::<String>::from("S")),
+            query_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -28,7 +28,10 @@ impl ApprovedOrigin {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_id: Some(Val::<String>::from("placeholder")), origin: Some(Val::<String>::from("placeholder")) }
+        Self {
+            instance_id: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            origin: Some(Val::<String>::from("placeholder")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

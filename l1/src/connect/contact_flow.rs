@@ -46,7 +46,7 @@ impl ContactFlow {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             name: Some(Val::<String>::from("placeholder")),
             type_: Some(Val::<Type>::from(Type::from("CONTACT_FLOW"))),
             ..Self::default()
@@ -195,7 +195,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -54,8 +54,8 @@ impl ContactFlowModule {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -38,9 +38,11 @@ impl ContactFlowModuleAlias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_flow_module_id: Some(Val::<String>::from("placeholder")),
+            contact_flow_module_id: Some(Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/flow-module/a",
+            )),
             contact_flow_module_version: Some(Val::<i64>::from(1i64)),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -29,7 +29,12 @@ impl ContactFlowModuleVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { contact_flow_module_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            contact_flow_module_id: Some(Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/flow-module/a",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -48,8 +48,10 @@ impl EmailAddress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            email_address: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            email_address: Some(Val::<String>::from("a@a.a")),
+            instance_arn: Some(Val::<String>::from(
+                "arn:aws:connect:aa-a-0:0:instance/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
             ..Self::default()
         }
     }
@@ -184,7 +186,9 @@ impl AliasConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { email_address_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            email_address_arn: Some(Val::<String>::from("arn:aws:connect:aa-a-0:0:instance/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/email-address/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -52,7 +52,7 @@ impl EvaluationForm {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             items: Some(Val::<Vec<EvaluationFormBaseItem>>::from(vec![Val::<EvaluationFormBaseItem>::from(
                 EvaluationFormBaseItem::minimal(),
             )])),
@@ -1101,7 +1101,7 @@ impl EvaluationFormMultiSelectQuestionOption {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { ref_id: Some(Val::<String>::from("placeholder")), text: Some(Val::<String>::from("placeholder")) }
+        Self { ref_id: Some(Val::<String>::from("a")), text: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1178,11 +1178,10 @@ impl EvaluationFormMultiSelectQuestionProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            options: Some(Val::<Vec<EvaluationFormMultiSelectQuestionOption>>::from(vec![Val::<
-                EvaluationFormMultiSelectQuestionOption,
-            >::from(
-                EvaluationFormMultiSelectQuestionOption::minimal(),
-            )])),
+            options: Some(Val::<Vec<EvaluationFormMultiSelectQuestionOption>>::from(vec![
+                Val::<EvaluationFormMultiSelectQuestionOption>::from(EvaluationFormMultiSelectQuestionOption::minimal()),
+                Val::<EvaluationFormMultiSelectQuestionOption>::from(EvaluationFormMultiSelectQuestionOption::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -1533,7 +1532,7 @@ impl EvaluationFormQuestion {
     pub fn minimal() -> Self {
         Self {
             question_type: Some(Val::<QuestionType>::from(QuestionType::from("NUMERIC"))),
-            ref_id: Some(Val::<String>::from("placeholder")),
+            ref_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1791,7 +1790,7 @@ impl EvaluationFormSection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ref_id: Some(Val::<String>::from("placeholder")),
+            ref_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2049,7 +2048,7 @@ impl EvaluationFormSingleSelectQuestionOption {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ref_id: Some(Val::<String>::from("placeholder")),
+            ref_id: Some(Val::<String>::from("a")),
             text: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2147,11 +2146,14 @@ impl EvaluationFormSingleSelectQuestionProperties {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            options: Some(Val::<Vec<EvaluationFormSingleSelectQuestionOption>>::from(vec![Val::<
-                EvaluationFormSingleSelectQuestionOption,
-            >::from(
-                EvaluationFormSingleSelectQuestionOption::minimal(),
-            )])),
+            options: Some(Val::<Vec<EvaluationFormSingleSelectQuestionOption>>::from(vec![
+                Val::<EvaluationFormSingleSelectQuestionOption>::from(
+                    EvaluationFormSingleSelectQuestionOption::minimal(),
+                ),
+                Val::<EvaluationFormSingleSelectQuestionOption>::from(
+                    EvaluationFormSingleSelectQuestionOption::minimal(),
+                ),
+            ])),
             ..Self::default()
         }
     }
@@ -2613,7 +2615,7 @@ impl MultiSelectQuestionRuleCategoryAutomation {
         Self {
             category: Some(Val::<String>::from("placeholder")),
             condition: Some(Val::<Condition>::from(Condition::from("PRESENT"))),
-            option_ref_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            option_ref_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 
@@ -2837,7 +2839,7 @@ impl SingleSelectQuestionRuleCategoryAutomation {
         Self {
             category: Some(Val::<String>::from("placeholder")),
             condition: Some(Val::<Condition>::from(Condition::from("PRESENT"))),
-            option_ref_id: Some(Val::<String>::from("placeholder")),
+            option_ref_id: Some(Val::<String>::from("a")),
         }
     }
 
@@ -2928,7 +2930,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

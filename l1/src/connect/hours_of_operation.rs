@@ -55,8 +55,8 @@ impl HoursOfOperation {
             config: Some(Val::<Vec<HoursOfOperationConfig>>::from(vec![Val::<HoursOfOperationConfig>::from(
                 HoursOfOperationConfig::minimal(),
             )])),
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            name: Some(Val::<String>::from("a")),
             time_zone: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -343,8 +343,8 @@ impl HoursOfOperationOverride {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            effective_from: Some(Val::<String>::from("placeholder")),
-            effective_till: Some(Val::<String>::from("placeholder")),
+            effective_from: Some(Val::<String>::from("0000-00-00")),
+            effective_till: Some(Val::<String>::from("0000-00-00")),
             override_config: Some(Val::<Vec<HoursOfOperationOverrideConfig>>::from(vec![Val::<
                 HoursOfOperationOverrideConfig,
             >::from(
@@ -940,7 +940,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

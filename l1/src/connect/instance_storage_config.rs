@@ -36,7 +36,7 @@ impl InstanceStorageConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             resource_type: Some(Val::<InstanceStorageResourceType>::from(InstanceStorageResourceType::from(
                 "CHAT_TRANSCRIPTS",
             ))),
@@ -247,7 +247,7 @@ impl KinesisFirehoseConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { firehose_arn: Some(Val::<String>::from("placeholder")) }
+        Self { firehose_arn: Some(Val::<String>::from("arn:awsa:firehose:a:000000000000:deliverystream/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -306,7 +306,7 @@ impl KinesisStreamConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { stream_arn: Some(Val::<String>::from("placeholder")) }
+        Self { stream_arn: Some(Val::<String>::from("arn:awsa:kinesis:a:000000000000:stream/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -466,7 +466,7 @@ impl S3Config {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             bucket_prefix: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -31,7 +31,7 @@ impl IntegrationAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_id: Some(Val::<String>::from("placeholder")),
+            instance_id: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             integration_arn: Some(Val::<String>::from("placeholder")),
             integration_type: Some(Val::<IntegrationType>::from(IntegrationType::from("LEX_BOT"))),
         }

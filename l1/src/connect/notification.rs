@@ -41,7 +41,7 @@ impl Notification {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<NotificationContent>::from(NotificationContent::minimal())),
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             ..Self::default()
         }
     }

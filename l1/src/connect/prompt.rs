@@ -39,7 +39,7 @@ impl Prompt {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

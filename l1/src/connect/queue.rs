@@ -58,8 +58,10 @@ impl Queue {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            hours_of_operation_arn: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            hours_of_operation_arn: Some(Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/operating-hours/a",
+            )),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -237,7 +239,9 @@ impl EmailAddress {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { email_address_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            email_address_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/email-address/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -427,7 +431,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

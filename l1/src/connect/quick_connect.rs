@@ -38,7 +38,7 @@ impl QuickConnect {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             name: Some(Val::<String>::from("placeholder")),
             quick_connect_config: Some(Val::<QuickConnectConfig>::from(QuickConnectConfig::minimal())),
             ..Self::default()
@@ -175,7 +175,7 @@ impl PhoneNumberQuickConnectConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { phone_number: Some(Val::<String>::from("placeholder")) }
+        Self { phone_number: Some(Val::<String>::from("+10")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -239,8 +239,8 @@ impl QueueQuickConnectConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_flow_arn: Some(Val::<String>::from("placeholder")),
-            queue_arn: Some(Val::<String>::from("placeholder")),
+            contact_flow_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/contact-flow/a")),
+            queue_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/queue/a")),
         }
     }
 
@@ -402,7 +402,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -471,8 +471,8 @@ impl UserQuickConnectConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_flow_arn: Some(Val::<String>::from("placeholder")),
-            user_arn: Some(Val::<String>::from("placeholder")),
+            contact_flow_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/contact-flow/a")),
+            user_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/agent/a")),
         }
     }
 

@@ -52,9 +52,9 @@ impl RoutingProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            default_outbound_queue_arn: Some(Val::<String>::from("placeholder")),
+            default_outbound_queue_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/queue/a")),
             description: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             media_concurrencies: Some(Val::<Vec<MediaConcurrency>>::from(vec![Val::<MediaConcurrency>::from(
                 MediaConcurrency::minimal(),
             )])),
@@ -541,7 +541,7 @@ impl RoutingProfileQueueReference {
     pub fn minimal() -> Self {
         Self {
             channel: Some(Val::<Channel>::from(Channel::from("VOICE"))),
-            queue_arn: Some(Val::<String>::from("placeholder")),
+            queue_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/queue/a")),
         }
     }
 
@@ -619,7 +619,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

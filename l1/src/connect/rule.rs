@@ -42,8 +42,8 @@ impl Rule {
         Self {
             actions: Some(Val::<Actions>::from(Actions::minimal())),
             function: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            name: Some(Val::<String>::from("a")),
             publish_status: Some(Val::<PublishStatus>::from(PublishStatus::from("DRAFT"))),
             trigger_event_source: Some(Val::<RuleTriggerEventSource>::from(RuleTriggerEventSource::minimal())),
             ..Self::default()
@@ -434,7 +434,7 @@ impl EventBridgeAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -706,7 +706,7 @@ impl Reference {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { type_: Some(Val::<Type>::from(Type::from("URL"))), value: Some(Val::<String>::from("placeholder")) }
+        Self { type_: Some(Val::<Type>::from(Type::from("URL"))), value: Some(Val::<String>::from("/")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -952,7 +952,7 @@ impl SubmitAutoEvaluationAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { evaluation_form_arn: Some(Val::<String>::from("placeholder")) }
+        Self { evaluation_form_arn: Some(Val::<String>::from("")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1016,7 +1016,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1091,7 +1091,7 @@ impl TaskAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_flow_arn: Some(Val::<String>::from("placeholder")),
+            contact_flow_arn: Some(Val::<String>::from("")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -68,8 +68,8 @@ impl SecurityProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            security_profile_name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            security_profile_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -627,8 +627,8 @@ impl PrimaryAttributeValue {
     pub fn minimal() -> Self {
         Self {
             access_type: Some(Val::<AccessType>::from(AccessType::from("ALLOW"))),
-            attribute_name: Some(Val::<String>::from("placeholder")),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            attribute_name: Some(Val::<String>::from("a")),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0")])),
         }
     }
 
@@ -720,7 +720,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

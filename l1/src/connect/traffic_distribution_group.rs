@@ -39,8 +39,10 @@ impl TrafficDistributionGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from(
+                "arn:aws:connect:aa-a-0:0:instance/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
+            name: Some(Val::<String>::from("SaS")),
             ..Self::default()
         }
     }

@@ -67,10 +67,14 @@ impl User {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            routing_profile_arn: Some(Val::<String>::from("placeholder")),
-            security_profile_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            username: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            routing_profile_arn: Some(Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/routing-profile/a",
+            )),
+            security_profile_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/security-profile/a",
+            )])),
+            username: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -671,7 +675,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

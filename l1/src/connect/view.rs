@@ -47,9 +47,9 @@ impl View {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aa")])),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            name: Some(Val::<String>::from("aa")),
             template: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
             ..Self::default()
         }
@@ -204,7 +204,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -34,7 +34,10 @@ impl ViewVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { view_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            view_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a/view/a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,8 +55,8 @@ impl Workspace {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
+            name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }
@@ -775,7 +775,7 @@ impl WorkspacePage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            page: Some(Val::<String>::from("placeholder")),
+            page: Some(Val::<String>::from("a")),
             resource_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

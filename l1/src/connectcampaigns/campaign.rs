@@ -37,7 +37,7 @@ impl Campaign {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connect_instance_arn: Some(Val::<String>::from("placeholder")),
+            connect_instance_arn: Some(Val::<String>::from("arn:awsa:connect:a:000000000000:instance/a")),
             dialer_config: Some(Val::<DialerConfig>::from(DialerConfig::minimal())),
             name: Some(Val::<String>::from("placeholder")),
             outbound_call_config: Some(Val::<OutboundCallConfig>::from(OutboundCallConfig::minimal())),
@@ -376,7 +376,12 @@ impl OutboundCallConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { connect_contact_flow_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            connect_contact_flow_arn: Some(Val::<String>::from(
+                "arn:awsa:connect:a:000000000000:instance/a/contact-flow/a",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -596,7 +601,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -52,7 +52,7 @@ impl Campaign {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connect_instance_id: Some(Val::<String>::from("placeholder")),
+            connect_instance_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -815,7 +815,7 @@ impl EmailOutboundConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connect_source_email_address: Some(Val::<String>::from("placeholder")),
+            connect_source_email_address: Some(Val::<String>::from("a@a.aa")),
             wisdom_template_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
             ..Self::default()
         }
@@ -951,10 +951,7 @@ impl EntryLimitsConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            max_entry_count: Some(Val::<i64>::from(0i64)),
-            min_entry_interval: Some(Val::<String>::from("placeholder")),
-        }
+        Self { max_entry_count: Some(Val::<i64>::from(0i64)), min_entry_interval: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1425,8 +1422,8 @@ impl RestrictedPeriod {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            end_date: Some(Val::<String>::from("placeholder")),
-            start_date: Some(Val::<String>::from("placeholder")),
+            end_date: Some(Val::<String>::from("0000-00-00")),
+            start_date: Some(Val::<String>::from("0000-00-00")),
             ..Self::default()
         }
     }
@@ -2254,10 +2251,7 @@ impl TimeRange {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            end_time: Some(Val::<String>::from("placeholder")),
-            start_time: Some(Val::<String>::from("placeholder")),
-        }
+        Self { end_time: Some(Val::<String>::from("T00:00")), start_time: Some(Val::<String>::from("T00:00")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

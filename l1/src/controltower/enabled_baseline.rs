@@ -39,7 +39,7 @@ impl EnabledBaseline {
     pub fn minimal() -> Self {
         Self {
             baseline_identifier: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            baseline_version: Some(Val::<String>::from("placeholder")),
+            baseline_version: Some(Val::<String>::from("0")),
             target_identifier: Some(Val::<String>::from("placeholderxxxxxxxxx")),
             ..Self::default()
         }

@@ -36,7 +36,7 @@ impl LandingZone {
     pub fn minimal() -> Self {
         Self {
             manifest: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            version: Some(Val::<String>::from("placeholde")),
+            version: Some(Val::<String>::from("0a0")),
             ..Self::default()
         }
     }

@@ -64,10 +64,10 @@ impl ReportDefinition {
             compression: Some(Val::<Compression>::from(Compression::from("ZIP"))),
             format: Some(Val::<Format>::from(Format::from("textORcsv"))),
             refresh_closed_reports: Some(Val::<bool>::from(false)),
-            report_name: Some(Val::<String>::from("placeholder")),
+            report_name: Some(Val::<String>::from("0")),
             report_versioning: Some(Val::<ReportVersioning>::from(ReportVersioning::from("CREATE_NEW_REPORT"))),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
-            s3_prefix: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
+            s3_prefix: Some(Val::<String>::from("0")),
             s3_region: Some(Val::<String>::from("placeholder")),
             time_unit: Some(Val::<TimeUnit>::from(TimeUnit::from("HOURLY"))),
             ..Self::default()

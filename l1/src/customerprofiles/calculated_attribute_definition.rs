@@ -52,8 +52,8 @@ impl CalculatedAttributeDefinition {
     pub fn minimal() -> Self {
         Self {
             attribute_details: Some(Val::<AttributeDetails>::from(AttributeDetails::minimal())),
-            calculated_attribute_name: Some(Val::<String>::from("placeholder")),
-            domain_name: Some(Val::<String>::from("placeholder")),
+            calculated_attribute_name: Some(Val::<String>::from("aa")),
+            domain_name: Some(Val::<String>::from("a")),
             statistic: Some(Val::<Statistic>::from(Statistic::from("FIRST_OCCURRENCE"))),
             ..Self::default()
         }
@@ -327,7 +327,7 @@ impl AttributeItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

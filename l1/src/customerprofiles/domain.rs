@@ -48,7 +48,7 @@ impl Domain {
     pub fn minimal() -> Self {
         Self {
             default_expiration_days: Some(Val::<i64>::from(1i64)),
-            domain_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -651,7 +651,7 @@ impl JobSchedule {
     pub fn minimal() -> Self {
         Self {
             day_of_the_week: Some(Val::<DayOfTheWeek>::from(DayOfTheWeek::from("SUNDAY"))),
-            time: Some(Val::<String>::from("place")),
+            time: Some(Val::<String>::from("0:00")),
         }
     }
 
@@ -1044,7 +1044,7 @@ impl S3ExportingConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1114,7 +1114,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -38,8 +38,8 @@ impl EventStream {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_name: Some(Val::<String>::from("placeholder")),
-            event_stream_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
+            event_stream_name: Some(Val::<String>::from("a")),
             uri: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -182,7 +182,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

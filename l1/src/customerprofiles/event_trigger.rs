@@ -54,12 +54,12 @@ impl EventTrigger {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
             event_trigger_conditions: Some(Val::<Vec<EventTriggerCondition>>::from(vec![
                 Val::<EventTriggerCondition>::from(EventTriggerCondition::minimal()),
             ])),
-            event_trigger_name: Some(Val::<String>::from("placeholder")),
-            object_type_name: Some(Val::<String>::from("placeholder")),
+            event_trigger_name: Some(Val::<String>::from("a")),
+            object_type_name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }

@@ -50,7 +50,7 @@ impl Integration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { domain_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { domain_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -302,8 +302,10 @@ impl FlowDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            flow_name: Some(Val::<String>::from("placeholder")),
-            kms_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            flow_name: Some(Val::<String>::from("aa")),
+            kms_arn: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
             source_flow_config: Some(Val::<SourceFlowConfig>::from(SourceFlowConfig::minimal())),
             tasks: Some(Val::<Vec<Task>>::from(vec![Val::<Task>::from(Task::minimal())])),
             trigger_config: Some(Val::<TriggerConfig>::from(TriggerConfig::minimal())),
@@ -475,7 +477,7 @@ impl MarketoSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -539,7 +541,7 @@ impl ObjectTypeMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -610,7 +612,7 @@ impl S3SourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -680,7 +682,7 @@ impl SalesforceSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { object: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -769,7 +771,7 @@ impl ScheduledTriggerProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { schedule_expression: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { schedule_expression: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -865,7 +867,7 @@ impl ServiceNowSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1108,7 +1110,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1182,7 +1184,7 @@ impl Task {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            source_fields: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            source_fields: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             task_type: Some(Val::<TaskType>::from(TaskType::from("Arithmetic"))),
             ..Self::default()
         }
@@ -1286,7 +1288,7 @@ impl TaskPropertiesMap {
     pub fn minimal() -> Self {
         Self {
             operator_property_key: Some(Val::<OperatorPropertiesKeys>::from(OperatorPropertiesKeys::from("VALUE"))),
-            property: Some(Val::<String>::from("placeholder")),
+            property: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1475,7 +1477,7 @@ impl ZendeskSourceProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { object: Some(Val::<String>::from("placeholder")) }
+        Self { object: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,8 +44,8 @@ impl Recommender {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_name: Some(Val::<String>::from("placeholder")),
-            recommender_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
+            recommender_name: Some(Val::<String>::from("a")),
             recommender_recipe_name: Some(Val::<RecommenderRecipeName>::from(RecommenderRecipeName::from(
                 "frequently-paired-items",
             ))),
@@ -403,7 +403,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

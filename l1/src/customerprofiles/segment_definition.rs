@@ -51,8 +51,8 @@ impl SegmentDefinition {
     pub fn minimal() -> Self {
         Self {
             display_name: Some(Val::<String>::from("placeholder")),
-            domain_name: Some(Val::<String>::from("placeholder")),
-            segment_definition_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
+            segment_definition_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -604,10 +604,7 @@ impl Dimension {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            profile_attributes: Some(Val::<ProfileAttributes>::from(ProfileAttributes::minimal())),
-            ..Self::default()
-        }
+        Self::default()
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1455,7 +1452,7 @@ impl SortAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             order: Some(Val::<SegmentSortOrder>::from(SegmentSortOrder::from("ASC"))),
             ..Self::default()
         }
@@ -1596,7 +1593,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

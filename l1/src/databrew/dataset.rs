@@ -801,10 +801,7 @@ impl FilterValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            value: Some(Val::<String>::from("placeholder")),
-            value_reference: Some(Val::<String>::from("placeholder")),
-        }
+        Self { value: Some(Val::<String>::from("placeholder")), value_reference: Some(Val::<String>::from(":A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

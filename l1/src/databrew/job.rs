@@ -84,7 +84,7 @@ impl Job {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             type_: Some(Val::<Type>::from(Type::from("PROFILE"))),
             ..Self::default()
         }
@@ -318,7 +318,7 @@ impl AllowedStatistics {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { statistics: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { statistics: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("A")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -828,10 +828,7 @@ impl EntityDetectorConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            entity_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            ..Self::default()
-        }
+        Self { entity_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("AA")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1481,10 +1478,7 @@ impl StatisticOverride {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            parameters: Some(Val::<BTreeMap<String, String>>::default()),
-            statistic: Some(Val::<String>::from("placeholder")),
-        }
+        Self { parameters: Some(Val::<BTreeMap<String, String>>::default()), statistic: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,7 +44,7 @@ impl Project {
             dataset_name: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
             recipe_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -155,7 +155,7 @@ impl Action {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { operation: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { operation: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -226,7 +226,7 @@ impl ConditionExpression {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            condition: Some(Val::<String>::from("placeholder")),
+            condition: Some(Val::<String>::from("A")),
             target_column: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -189,8 +189,10 @@ impl Ec2Config {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_arn: Some(Val::<String>::from("placeholder")),
+            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:ec2:a:000000000000:security-group/a",
+            )])),
+            subnet_arn: Some(Val::<String>::from("arn:aws:ec2:a:000000000000:subnet/a")),
         }
     }
 
@@ -270,7 +272,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -38,7 +38,9 @@ impl LocationFSxLustre {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:ec2:a:000000000000:security-group/sg-a",
+            )])),
             ..Self::default()
         }
     }
@@ -172,7 +174,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

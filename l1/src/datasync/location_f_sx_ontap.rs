@@ -40,8 +40,12 @@ impl LocationFSxOntap {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            storage_virtual_machine_arn: Some(Val::<String>::from("placeholder")),
+            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:ec2:a:000000000000:security-group/sg-a",
+            )])),
+            storage_virtual_machine_arn: Some(Val::<String>::from(
+                "arn:aws:fsx:a:000000000000:storage-virtual-machine/fs-0/svm-00000000000000000",
+            )),
             ..Self::default()
         }
     }
@@ -267,8 +271,8 @@ impl CustomSecretConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_access_role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            secret_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -342,7 +346,7 @@ impl ManagedSecretConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("placeholder")) }
+        Self { secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -583,7 +587,7 @@ impl Smb {
     pub fn minimal() -> Self {
         Self {
             mount_options: Some(Val::<SmbMountOptions>::from(SmbMountOptions::minimal())),
-            user: Some(Val::<String>::from("placeholder")),
+            user: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -735,7 +739,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

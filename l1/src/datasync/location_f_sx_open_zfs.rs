@@ -41,7 +41,9 @@ impl LocationFSxOpenZfs {
     pub fn minimal() -> Self {
         Self {
             protocol: Some(Val::<Protocol>::from(Protocol::minimal())),
-            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:ec2:a:000000000000:security-group/sg-a",
+            )])),
             ..Self::default()
         }
     }
@@ -337,7 +339,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

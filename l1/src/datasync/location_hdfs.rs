@@ -78,7 +78,9 @@ impl LocationHdfs {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:datasync:a:000000000000:agent/agent-00000000000000000",
+            )])),
             authentication_type: Some(Val::<AuthenticationType>::from(AuthenticationType::from("SIMPLE"))),
             name_nodes: Some(Val::<Vec<NameNode>>::from(vec![Val::<NameNode>::from(NameNode::minimal())])),
             ..Self::default()
@@ -366,8 +368,8 @@ impl CustomSecretConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_access_role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            secret_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -445,7 +447,7 @@ impl NameNode {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { hostname: Some(Val::<String>::from("placeholder")), port: Some(Val::<i64>::from(1i64)) }
+        Self { hostname: Some(Val::<String>::from("aa.AA")), port: Some(Val::<i64>::from(1i64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -573,7 +575,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

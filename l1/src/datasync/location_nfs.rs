@@ -210,7 +210,11 @@ impl OnPremConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self {
+            agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:datasync:a:000000000000:agent/agent-00000000000000000",
+            )])),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -276,7 +280,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

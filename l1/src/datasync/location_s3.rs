@@ -162,7 +162,7 @@ impl S3Config {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_access_role_arn: Some(Val::<String>::from("placeholder")) }
+        Self { bucket_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -227,7 +227,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

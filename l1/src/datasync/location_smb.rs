@@ -77,7 +77,12 @@ impl LocationSmb {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self {
+            agent_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:aws:datasync:a:000000000000:agent/agent-00000000000000000",
+            )])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -351,8 +356,8 @@ impl CustomSecretConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_access_role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            secret_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -481,7 +486,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -62,8 +62,12 @@ impl Task {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_location_arn: Some(Val::<String>::from("placeholder")),
-            source_location_arn: Some(Val::<String>::from("placeholder")),
+            destination_location_arn: Some(Val::<String>::from(
+                "arn:aws:datasync:a:000000000000:location/loc-00000000000000000",
+            )),
+            source_location_arn: Some(Val::<String>::from(
+                "arn:aws:datasync:a:000000000000:location/loc-00000000000000000",
+            )),
             ..Self::default()
         }
     }
@@ -920,7 +924,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -50,8 +50,8 @@ impl Connection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd_a")),
+            name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }
@@ -301,7 +301,7 @@ impl AthenaPropertiesInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { workgroup_name: Some(Val::<String>::from("placeholder")) }
+        Self { workgroup_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1195,7 +1195,7 @@ impl HyperPodPropertiesInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cluster_name: Some(Val::<String>::from("placeholder")) }
+        Self { cluster_name: Some(Val::<String>::from("a-a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1716,7 +1716,10 @@ impl RedshiftCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1936,7 +1939,7 @@ impl RedshiftStorageProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cluster_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { cluster_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2002,7 +2005,7 @@ impl S3PropertiesInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_uri: Some(Val::<String>::from("s3://a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2382,7 +2385,7 @@ impl UsernamePassword {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { password: Some(Val::<String>::from("placeholder")), username: Some(Val::<String>::from("placeholder")) }
+        Self { password: Some(Val::<String>::from("S")), username: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

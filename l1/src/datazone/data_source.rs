@@ -56,7 +56,7 @@ impl DataSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             name: Some(Val::<String>::from("placeholder")),
             project_identifier: Some(Val::<String>::from("placeholder")),
             type_: Some(Val::<String>::from("placeholder")),
@@ -427,7 +427,7 @@ impl FormInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { form_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { form_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -651,7 +651,7 @@ impl RedshiftClusterStorage {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cluster_name: Some(Val::<String>::from("placeholder")) }
+        Self { cluster_name: Some(Val::<String>::from("0aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -711,7 +711,7 @@ impl RedshiftCredentialConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_manager_arn: Some(Val::<String>::from("placeholder")) }
+        Self { secret_manager_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

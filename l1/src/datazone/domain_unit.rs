@@ -38,9 +38,9 @@ impl DomainUnit {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            parent_domain_unit_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            name: Some(Val::<String>::from("a")),
+            parent_domain_unit_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

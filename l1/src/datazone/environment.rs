@@ -64,9 +64,9 @@ impl Environment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             name: Some(Val::<String>::from("placeholder")),
-            project_identifier: Some(Val::<String>::from("placeholder")),
+            project_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -52,9 +52,9 @@ impl EnvironmentBlueprintConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            enabled_regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            environment_blueprint_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            enabled_regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aa-a-0")])),
+            environment_blueprint_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -51,12 +51,12 @@ impl EnvironmentProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            aws_account_id: Some(Val::<String>::from("placeholder")),
-            aws_account_region: Some(Val::<String>::from("placeholder")),
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            environment_blueprint_identifier: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            project_identifier: Some(Val::<String>::from("placeholder")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            aws_account_region: Some(Val::<String>::from("aa-aaaa-0")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            environment_blueprint_identifier: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
+            project_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -41,10 +41,10 @@ impl FormType {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             model: Some(Val::<Model>::from(Model::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
-            owning_project_identifier: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            owning_project_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -33,7 +33,7 @@ impl GroupProfile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { domain_identifier: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { domain_identifier: Some(Val::<String>::from("dzd-a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -30,7 +30,7 @@ impl Owner {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             entity_identifier: Some(Val::<String>::from("placeholder")),
             entity_type: Some(Val::<EntityType>::from(EntityType::from("DOMAIN_UNIT"))),
             owner: Some(Val::<OwnerProperties>::from(OwnerProperties::minimal())),

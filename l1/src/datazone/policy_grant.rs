@@ -34,7 +34,7 @@ impl PolicyGrant {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             entity_identifier: Some(Val::<String>::from("placeholder")),
             entity_type: Some(Val::<TargetEntityType>::from(TargetEntityType::from("DOMAIN_UNIT"))),
             policy_type: Some(Val::<ManagedPolicyType>::from(ManagedPolicyType::from("CREATE_DOMAIN_UNIT"))),
@@ -595,7 +595,7 @@ impl DomainUnitFilterForProject {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { domain_unit: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { domain_unit: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -779,7 +779,7 @@ impl GroupPolicyGrantPrincipal {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group_identifier: Some(Val::<String>::from("placeholder")) }
+        Self { group_identifier: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1293,7 +1293,10 @@ impl UserPolicyGrantPrincipal {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { user_identifier: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            user_identifier: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -60,8 +60,8 @@ impl Project {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -531,7 +531,7 @@ impl ResourceTag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,9 +33,9 @@ impl ProjectMembership {
     pub fn minimal() -> Self {
         Self {
             designation: Some(Val::<UserDesignation>::from(UserDesignation::from("PROJECT_OWNER"))),
-            domain_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
             member: Some(Val::<Member>::from(Member::minimal())),
-            project_identifier: Some(Val::<String>::from("placeholder")),
+            project_identifier: Some(Val::<String>::from("a")),
         }
     }
 

@@ -53,7 +53,7 @@ impl ProjectProfile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -231,7 +231,7 @@ impl AwsAccount {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { aws_account_id: Some(Val::<String>::from("placeholder")) }
+        Self { aws_account_id: Some(Val::<String>::from("000000000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -317,8 +317,8 @@ impl EnvironmentConfiguration {
     pub fn minimal() -> Self {
         Self {
             aws_region: Some(Val::<Region>::from(Region::minimal())),
-            environment_blueprint_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            environment_blueprint_id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -587,7 +587,7 @@ impl Region {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { region_name: Some(Val::<String>::from("placeholder")) }
+        Self { region_name: Some(Val::<String>::from("aa-a-0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -652,8 +652,8 @@ impl ResourceTagParameter {
     pub fn minimal() -> Self {
         Self {
             is_value_editable: Some(Val::<bool>::from(false)),
-            key: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
+            value: Some(Val::<String>::from("a")),
         }
     }
 

@@ -48,10 +48,10 @@ impl SubscriptionTarget {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            applicable_asset_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            authorized_principals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            environment_identifier: Some(Val::<String>::from("placeholder")),
+            applicable_asset_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            authorized_principals: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            environment_identifier: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             subscription_target_config: Some(Val::<Vec<SubscriptionTargetForm>>::from(vec![Val::<
                 SubscriptionTargetForm,
@@ -282,7 +282,7 @@ impl SubscriptionTargetForm {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { content: Some(Val::<String>::from("placeholder")), form_name: Some(Val::<String>::from("placeholder")) }
+        Self { content: Some(Val::<String>::from("placeholder")), form_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

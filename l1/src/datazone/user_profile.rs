@@ -36,8 +36,8 @@ impl UserProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_identifier: Some(Val::<String>::from("placeholder")),
-            user_identifier: Some(Val::<String>::from("placeholder")),
+            domain_identifier: Some(Val::<String>::from("dzd-a")),
+            user_identifier: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")),
             ..Self::default()
         }
     }

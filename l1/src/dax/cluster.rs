@@ -56,7 +56,7 @@ impl Cluster {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             node_type: Some(Val::<String>::from("placeholder")),
             replication_factor: Some(Val::<i64>::from(1i64)),
             ..Self::default()

@@ -55,9 +55,9 @@ impl Fleet {
         Self {
             configuration: Some(Val::<FleetConfiguration>::from(FleetConfiguration::minimal())),
             display_name: Some(Val::<String>::from("placeholder")),
-            farm_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
             max_worker_count: Some(Val::<i64>::from(0i64)),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -923,7 +923,7 @@ impl FleetAmountCapability {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { min: Some(Val::<f64>::from(1.0f64)), name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { min: Some(Val::<f64>::from(1.0f64)), name: Some(Val::<String>::from("amount.a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -999,8 +999,8 @@ impl FleetAttributeCapability {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("attr.a")),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 

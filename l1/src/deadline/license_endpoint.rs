@@ -39,9 +39,9 @@ impl LicenseEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-a")])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

@@ -42,7 +42,7 @@ impl Limit {
         Self {
             amount_requirement_name: Some(Val::<String>::from("placeholder")),
             display_name: Some(Val::<String>::from("placeholder")),
-            farm_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
             max_count: Some(Val::<i64>::from(-1i64)),
             ..Self::default()
         }

@@ -47,9 +47,9 @@ impl Monitor {
     pub fn minimal() -> Self {
         Self {
             display_name: Some(Val::<String>::from("placeholder")),
-            identity_center_instance_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            subdomain: Some(Val::<String>::from("placeholder")),
+            identity_center_instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            subdomain: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -58,7 +58,7 @@ impl Queue {
     pub fn minimal() -> Self {
         Self {
             display_name: Some(Val::<String>::from("placeholder")),
-            farm_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
             ..Self::default()
         }
     }
@@ -240,8 +240,8 @@ impl JobAttachmentSettings {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            root_prefix: Some(Val::<String>::from("placeholder")),
-            s3_bucket_name: Some(Val::<String>::from("placeholder")),
+            root_prefix: Some(Val::<String>::from("a")),
+            s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
         }
     }
 
@@ -385,7 +385,7 @@ impl PosixUser {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group: Some(Val::<String>::from("placeholder")), user: Some(Val::<String>::from("placeholder")) }
+        Self { group: Some(Val::<String>::from("")), user: Some(Val::<String>::from("")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -850,8 +850,8 @@ impl WindowsUser {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            password_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            user: Some(Val::<String>::from("placeholder")),
+            password_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")),
+            user: Some(Val::<String>::from("a")),
         }
     }
 

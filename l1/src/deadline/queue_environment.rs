@@ -38,9 +38,9 @@ impl QueueEnvironment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            farm_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
             priority: Some(Val::<i64>::from(0i64)),
-            queue_id: Some(Val::<String>::from("placeholder")),
+            queue_id: Some(Val::<String>::from("queue-00000000000000000000000000000000")),
             template: Some(Val::<String>::from("placeholder")),
             template_type: Some(Val::<EnvironmentTemplateType>::from(EnvironmentTemplateType::from("JSON"))),
         }

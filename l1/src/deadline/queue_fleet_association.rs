@@ -32,9 +32,9 @@ impl QueueFleetAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            farm_id: Some(Val::<String>::from("placeholder")),
-            fleet_id: Some(Val::<String>::from("placeholder")),
-            queue_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
+            fleet_id: Some(Val::<String>::from("fleet-00000000000000000000000000000000")),
+            queue_id: Some(Val::<String>::from("queue-00000000000000000000000000000000")),
         }
     }
 

@@ -32,9 +32,9 @@ impl QueueLimitAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            farm_id: Some(Val::<String>::from("placeholder")),
-            limit_id: Some(Val::<String>::from("placeholder")),
-            queue_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
+            limit_id: Some(Val::<String>::from("limit-00000000000000000000000000000000")),
+            queue_id: Some(Val::<String>::from("queue-00000000000000000000000000000000")),
         }
     }
 

@@ -35,7 +35,7 @@ impl StorageProfile {
     pub fn minimal() -> Self {
         Self {
             display_name: Some(Val::<String>::from("placeholder")),
-            farm_id: Some(Val::<String>::from("placeholder")),
+            farm_id: Some(Val::<String>::from("farm-00000000000000000000000000000000")),
             os_family: Some(Val::<StorageProfileOperatingSystemFamily>::from(
                 StorageProfileOperatingSystemFamily::from("WINDOWS"),
             )),
@@ -167,7 +167,7 @@ impl FileSystemLocation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             path: Some(Val::<String>::from("placeholder")),
             type_: Some(Val::<FileSystemLocationType>::from(FileSystemLocationType::from("SHARED"))),
         }

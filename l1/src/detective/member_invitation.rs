@@ -38,9 +38,11 @@ impl MemberInvitation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            graph_arn: Some(Val::<String>::from("placeholder")),
-            member_email_address: Some(Val::<String>::from("placeholder")),
-            member_id: Some(Val::<String>::from("placeholder")),
+            graph_arn: Some(Val::<String>::from(
+                "arn:aws-a:detective:a-0:000000000000:graph:00000000000000000000000000000000",
+            )),
+            member_email_address: Some(Val::<String>::from("a@a")),
+            member_id: Some(Val::<String>::from("000000000000")),
             ..Self::default()
         }
     }

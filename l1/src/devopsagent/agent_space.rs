@@ -44,7 +44,7 @@ impl AgentSpace {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -209,7 +209,10 @@ impl IamAuthConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { operator_app_role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            operator_app_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -294,7 +297,7 @@ impl IdcAuthConfiguration {
     pub fn minimal() -> Self {
         Self {
             idc_instance_arn: Some(Val::<String>::from("placeholder")),
-            operator_app_role_arn: Some(Val::<String>::from("placeholder")),
+            operator_app_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

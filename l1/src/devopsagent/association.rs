@@ -174,9 +174,9 @@ impl AwsConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_id: Some(Val::<String>::from("placeholder")),
+            account_id: Some(Val::<String>::from("000000000000")),
             account_type: Some(Val::<AccountType>::from(AccountType::from("monitor"))),
-            assumable_role_arn: Some(Val::<String>::from("placeholder")),
+            assumable_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -736,7 +736,7 @@ impl KeyValuePair {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -811,9 +811,9 @@ impl McpServerConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            tools: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
+            tools: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }
@@ -918,8 +918,8 @@ impl McpServerDatadogConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1010,10 +1010,7 @@ impl McpServerNewRelicConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            account_id: Some(Val::<String>::from("placeholder")),
-            endpoint: Some(Val::<String>::from("placeholder")),
-        }
+        Self { account_id: Some(Val::<String>::from("placeholder")), endpoint: Some(Val::<String>::from("https://a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1083,7 +1080,7 @@ impl McpServerSigV4Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { tools: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { tools: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1156,8 +1153,8 @@ impl McpServerSplunkConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1625,7 +1622,7 @@ impl SlackConfiguration {
     pub fn minimal() -> Self {
         Self {
             transmission_target: Some(Val::<SlackTransmissionTarget>::from(SlackTransmissionTarget::minimal())),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            workspace_id: Some(Val::<String>::from("TA")),
             workspace_name: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -1780,11 +1777,11 @@ impl SourceAwsConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_id: Some(Val::<String>::from("placeholder")),
+            account_id: Some(Val::<String>::from("000000000000")),
             account_type: Some(Val::<SourceAwsConfigurationAccountType>::from(
                 SourceAwsConfigurationAccountType::from("source"),
             )),
-            assumable_role_arn: Some(Val::<String>::from("placeholder")),
+            assumable_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

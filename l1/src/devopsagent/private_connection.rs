@@ -223,7 +223,11 @@ impl SelfManagedMode {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_configuration_id: Some(Val::<String>::from("placeholderxxxxxxxxx")) }
+        Self {
+            resource_configuration_id: Some(Val::<String>::from(
+                "arn:a:vpc-lattice:a:000000000000:resourceconfiguration/rcfg-00000000000000000",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -308,7 +312,7 @@ impl ServiceManagedMode {
     pub fn minimal() -> Self {
         Self {
             host_address: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-00000000")),
             ..Self::default()
         }
     }

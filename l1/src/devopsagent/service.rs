@@ -165,9 +165,9 @@ impl ApiKeyDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            api_key_header: Some(Val::<String>::from("placeholder")),
-            api_key_name: Some(Val::<String>::from("placeholder")),
-            api_key_value: Some(Val::<String>::from("placeholder")),
+            api_key_header: Some(Val::<String>::from("a")),
+            api_key_name: Some(Val::<String>::from("a")),
+            api_key_value: Some(Val::<String>::from("! !")),
         }
     }
 
@@ -258,9 +258,9 @@ impl AzureIdentityServiceDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            tenant_id: Some(Val::<String>::from("placeholder")),
-            web_identity_role_arn: Some(Val::<String>::from("placeholder")),
+            client_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            tenant_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            web_identity_role_arn: Some(Val::<String>::from("arn:awsa:iam::000000000000:role/a")),
             web_identity_token_audiences: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -374,8 +374,8 @@ impl BearerTokenDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            token_name: Some(Val::<String>::from("placeholder")),
-            token_value: Some(Val::<String>::from("placeholder")),
+            token_name: Some(Val::<String>::from("a")),
+            token_value: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -575,9 +575,9 @@ impl GitLabDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            target_url: Some(Val::<String>::from("placeholder")),
+            target_url: Some(Val::<String>::from("https://a")),
             token_type: Some(Val::<TokenType>::from(TokenType::from("personal"))),
-            token_value: Some(Val::<String>::from("placeholder")),
+            token_value: Some(Val::<String>::from("glpat-a")),
             ..Self::default()
         }
     }
@@ -735,8 +735,8 @@ impl McpServerDetails {
             authorization_config: Some(Val::<McpServerAuthorizationConfig>::from(
                 McpServerAuthorizationConfig::minimal(),
             )),
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -834,7 +834,7 @@ impl McpServerOauthClientCredentialsConfig {
         Self {
             client_id: Some(Val::<String>::from("placeholder")),
             client_secret: Some(Val::<String>::from("placeholder")),
-            exchange_url: Some(Val::<String>::from("placeholder")),
+            exchange_url: Some(Val::<String>::from("https://a")),
             ..Self::default()
         }
     }
@@ -955,8 +955,8 @@ impl McpServerSigV4AuthorizationConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            region: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            region: Some(Val::<String>::from("*")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::000000000000:role/a")),
             service: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1069,8 +1069,8 @@ impl McpServerSigV4Details {
             authorization_config: Some(Val::<McpServerSigV4AuthorizationConfig>::from(
                 McpServerSigV4AuthorizationConfig::minimal(),
             )),
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1219,8 +1219,8 @@ impl McpServerSplunkDetails {
             authorization_config: Some(Val::<McpServerSplunkAuthorizationConfig>::from(
                 McpServerSplunkAuthorizationConfig::minimal(),
             )),
-            endpoint: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("https://a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1322,8 +1322,8 @@ impl NewRelicApiKeyConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_id: Some(Val::<String>::from("placeholder")),
-            api_key: Some(Val::<String>::from("placeholder")),
+            account_id: Some(Val::<String>::from("0")),
+            api_key: Some(Val::<String>::from("NRAK-A")),
             region: Some(Val::<Region>::from(Region::from("US"))),
             ..Self::default()
         }
@@ -1939,7 +1939,7 @@ impl ServiceNowServiceDetails {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { instance_url: Some(Val::<String>::from("https://a.service-now.com")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

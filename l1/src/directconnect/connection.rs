@@ -44,9 +44,9 @@ impl Connection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bandwidth: Some(Val::<String>::from("placeholder")),
-            connection_name: Some(Val::<String>::from("placeholder")),
-            location: Some(Val::<String>::from("placeholder")),
+            bandwidth: Some(Val::<String>::from("10Mbps")),
+            connection_name: Some(Val::<String>::from("a")),
+            location: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -199,7 +199,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

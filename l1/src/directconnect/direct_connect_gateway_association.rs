@@ -37,8 +37,8 @@ impl DirectConnectGatewayAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            associated_gateway_id: Some(Val::<String>::from("placeholder")),
-            direct_connect_gateway_id: Some(Val::<String>::from("placeholder")),
+            associated_gateway_id: Some(Val::<String>::from("arn:awsa:ec2:a:000000000000:vpn-gateway/vgw-aaaaaaaa")),
+            direct_connect_gateway_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             ..Self::default()
         }
     }

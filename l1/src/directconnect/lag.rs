@@ -42,9 +42,9 @@ impl Lag {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connections_bandwidth: Some(Val::<String>::from("placeholder")),
-            lag_name: Some(Val::<String>::from("placeholder")),
-            location: Some(Val::<String>::from("placeholder")),
+            connections_bandwidth: Some(Val::<String>::from("10Mbps")),
+            lag_name: Some(Val::<String>::from("a")),
+            location: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -201,7 +201,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -50,8 +50,8 @@ impl PublicVirtualInterface {
     pub fn minimal() -> Self {
         Self {
             bgp_peers: Some(Val::<Vec<BgpPeer>>::from(vec![Val::<BgpPeer>::from(BgpPeer::minimal())])),
-            connection_id: Some(Val::<String>::from("placeholder")),
-            virtual_interface_name: Some(Val::<String>::from("placeholder")),
+            connection_id: Some(Val::<String>::from("arn:awsa:directconnect:a:000000000000:dxcon/dxcon-aaaaaaaa")),
+            virtual_interface_name: Some(Val::<String>::from("a")),
             vlan: Some(Val::<i64>::from(0i64)),
             ..Self::default()
         }
@@ -237,8 +237,8 @@ impl BgpPeer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            address_family: Some(Val::<String>::from("placeholder")),
-            asn: Some(Val::<String>::from("placeholder")),
+            address_family: Some(Val::<String>::from("ipv4")),
+            asn: Some(Val::<String>::from("10")),
             ..Self::default()
         }
     }

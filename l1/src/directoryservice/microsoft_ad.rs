@@ -182,7 +182,7 @@ impl VpcSettings {
     pub fn minimal() -> Self {
         Self {
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
         }
     }
 

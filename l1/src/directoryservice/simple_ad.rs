@@ -47,7 +47,7 @@ impl SimpleAd {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a\\a")),
             size: Some(Val::<Size>::from(Size::from("Large"))),
             vpc_settings: Some(Val::<VpcSettings>::from(VpcSettings::minimal())),
             ..Self::default()
@@ -214,7 +214,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -282,8 +282,8 @@ impl VpcSettings {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-00000000")])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
         }
     }
 

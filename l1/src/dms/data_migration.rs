@@ -47,7 +47,7 @@ impl DataMigration {
         Self {
             data_migration_type: Some(Val::<DataMigrationType>::from(DataMigrationType::from("full-load"))),
             migration_project_identifier: Some(Val::<String>::from("placeholder")),
-            service_access_role_arn: Some(Val::<String>::from("placeholder")),
+            service_access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

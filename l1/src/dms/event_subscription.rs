@@ -35,7 +35,10 @@ impl EventSubscription {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sns_topic_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            sns_topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

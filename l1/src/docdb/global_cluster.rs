@@ -40,7 +40,7 @@ impl GlobalCluster {
     pub fn minimal() -> Self {
         Self {
             engine: Some(Val::<Engine>::from(Engine::from("docdb"))),
-            global_cluster_identifier: Some(Val::<String>::from("placeholder")),
+            global_cluster_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -57,7 +57,7 @@ impl Cluster {
         Self {
             admin_user_name: Some(Val::<String>::from("placeholder")),
             auth_type: Some(Val::<String>::from("placeholder")),
-            cluster_name: Some(Val::<String>::from("placeholder")),
+            cluster_name: Some(Val::<String>::from("aa-a")),
             shard_capacity: Some(Val::<i64>::from(1i64)),
             shard_count: Some(Val::<i64>::from(1i64)),
             ..Self::default()
@@ -265,7 +265,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -1377,7 +1377,7 @@ impl S3BucketSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_bucket: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl CapacityManagerDataExport {
     pub fn minimal() -> Self {
         Self {
             output_format: Some(Val::<OutputFormat>::from(OutputFormat::from("csv"))),
-            s3_bucket_name: Some(Val::<String>::from("placeholder")),
+            s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             schedule: Some(Val::<Schedule>::from(Schedule::from("hourly"))),
             ..Self::default()
         }

@@ -31,7 +31,7 @@ impl ClientVpnRoute {
     pub fn minimal() -> Self {
         Self {
             client_vpn_endpoint_id: Some(Val::<String>::from("placeholder")),
-            destination_cidr_block: Some(Val::<String>::from("placeholder")),
+            destination_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             ..Self::default()
         }
     }

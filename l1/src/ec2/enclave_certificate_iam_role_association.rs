@@ -32,8 +32,10 @@ impl EnclaveCertificateIamRoleAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            certificate_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            certificate_arn: Some(Val::<String>::from(
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            )),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

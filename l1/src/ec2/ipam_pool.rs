@@ -285,7 +285,7 @@ impl ProvisionedCidr {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

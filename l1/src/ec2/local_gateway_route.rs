@@ -30,7 +30,7 @@ impl LocalGatewayRoute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_cidr_block: Some(Val::<String>::from("placeholder")),
+            destination_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             local_gateway_route_table_id: Some(Val::<String>::from("placeholder")),
             local_gateway_virtual_interface_group_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()

@@ -29,7 +29,7 @@ impl LocalGatewayRouteTableVpcAssociation {
     pub fn minimal() -> Self {
         Self {
             local_gateway_route_table_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

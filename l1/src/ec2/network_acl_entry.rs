@@ -42,7 +42,7 @@ impl NetworkAclEntry {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ipv6_cidr_block: Some(Val::<String>::from("placeholder")),
+            ipv6_cidr_block: Some(Val::<String>::from("2001:db8::/56")),
             network_acl_id: Some(Val::<String>::from("placeholder")),
             protocol: Some(Val::<i64>::from(1i64)),
             rule_action: Some(Val::<String>::from("placeholder")),

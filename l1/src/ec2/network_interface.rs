@@ -59,7 +59,7 @@ impl NetworkInterface {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { subnet_id: Some(Val::<String>::from("subnet-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -182,7 +182,7 @@ impl Entry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -27,7 +27,7 @@ impl RouteServerAssociation {
     pub fn minimal() -> Self {
         Self {
             route_server_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
         }
     }
 

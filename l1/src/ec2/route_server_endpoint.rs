@@ -29,7 +29,7 @@ impl RouteServerEndpoint {
     pub fn minimal() -> Self {
         Self {
             route_server_id: Some(Val::<String>::from("placeholder")),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

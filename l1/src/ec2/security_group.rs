@@ -38,7 +38,7 @@ impl SecurityGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group_description: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { group_description: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -200,7 +200,7 @@ impl Egress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr_ip: Some(Val::<String>::from("placeholder")),
+            cidr_ip: Some(Val::<String>::from("10.0.0.0/16")),
             ip_protocol: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -329,7 +329,7 @@ impl Ingress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr_ip: Some(Val::<String>::from("placeholder")),
+            cidr_ip: Some(Val::<String>::from("10.0.0.0/16")),
             ip_protocol: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

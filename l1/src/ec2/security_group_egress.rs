@@ -50,8 +50,8 @@ impl SecurityGroupEgress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr_ip: Some(Val::<String>::from("placeholder")),
-            group_id: Some(Val::<String>::from("placeholder")),
+            cidr_ip: Some(Val::<String>::from("10.0.0.0/16")),
+            group_id: Some(Val::<String>::from("sg-12345678")),
             ip_protocol: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -58,7 +58,7 @@ impl SecurityGroupIngress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr_ip: Some(Val::<String>::from("placeholder")),
+            cidr_ip: Some(Val::<String>::from("10.0.0.0/16")),
             ip_protocol: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -25,7 +25,7 @@ impl SecurityGroupVpcAssociation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group_id: Some(Val::<String>::from("placeholder")), vpc_id: Some(Val::<String>::from("placeholder")) }
+        Self { group_id: Some(Val::<String>::from("placeholder")), vpc_id: Some(Val::<String>::from("vpc-12345678")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

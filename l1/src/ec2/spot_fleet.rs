@@ -2051,7 +2051,7 @@ impl SpotFleetLaunchSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image_id: Some(Val::<String>::from("ami-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

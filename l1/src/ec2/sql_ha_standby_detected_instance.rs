@@ -27,7 +27,7 @@ impl SqlHaStandbyDetectedInstance {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { instance_id: Some(Val::<String>::from("i-00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -59,7 +59,7 @@ impl Subnet {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { vpc_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { vpc_id: Some(Val::<String>::from("vpc-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

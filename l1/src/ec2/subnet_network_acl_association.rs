@@ -27,7 +27,7 @@ impl SubnetNetworkAclAssociation {
     pub fn minimal() -> Self {
         Self {
             network_acl_id: Some(Val::<String>::from("placeholder")),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
         }
     }
 

@@ -27,7 +27,7 @@ impl SubnetRouteTableAssociation {
     pub fn minimal() -> Self {
         Self {
             route_table_id: Some(Val::<String>::from("placeholder")),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
         }
     }
 

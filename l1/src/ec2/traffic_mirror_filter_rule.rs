@@ -46,10 +46,10 @@ impl TrafficMirrorFilterRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_cidr_block: Some(Val::<String>::from("placeholder")),
+            destination_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             rule_action: Some(Val::<TrafficMirrorRuleAction>::from(TrafficMirrorRuleAction::from("accept"))),
             rule_number: Some(Val::<i64>::from(1i64)),
-            source_cidr_block: Some(Val::<String>::from("placeholder")),
+            source_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             traffic_direction: Some(Val::<TrafficDirection>::from(TrafficDirection::from("egress"))),
             traffic_mirror_filter_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()

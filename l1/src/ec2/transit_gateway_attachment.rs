@@ -34,7 +34,7 @@ impl TransitGatewayAttachment {
         Self {
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             transit_gateway_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

@@ -28,7 +28,7 @@ impl TransitGatewayMulticastDomainAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             transit_gateway_attachment_id: Some(Val::<String>::from("placeholder")),
             transit_gateway_multicast_domain_id: Some(Val::<String>::from("placeholder")),
         }

@@ -30,7 +30,7 @@ impl TransitGatewayRoute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_cidr_block: Some(Val::<String>::from("placeholder")),
+            destination_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             transit_gateway_route_table_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

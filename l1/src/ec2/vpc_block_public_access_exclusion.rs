@@ -35,7 +35,7 @@ impl VpcBlockPublicAccessExclusion {
             internet_gateway_exclusion_mode: Some(Val::<InternetGatewayExclusionMode>::from(
                 InternetGatewayExclusionMode::from("allow-bidirectional"),
             )),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

@@ -39,7 +39,7 @@ impl VpcPeeringConnection {
     pub fn minimal() -> Self {
         Self {
             peer_vpc_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

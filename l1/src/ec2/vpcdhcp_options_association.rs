@@ -27,7 +27,7 @@ impl VpcdhcpOptionsAssociation {
     pub fn minimal() -> Self {
         Self {
             dhcp_options_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
         }
     }
 

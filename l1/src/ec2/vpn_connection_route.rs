@@ -26,7 +26,7 @@ impl VpnConnectionRoute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_cidr_block: Some(Val::<String>::from("placeholder")),
+            destination_cidr_block: Some(Val::<String>::from("10.0.0.0/16")),
             vpn_connection_id: Some(Val::<String>::from("placeholder")),
         }
     }

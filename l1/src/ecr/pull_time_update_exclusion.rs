@@ -24,7 +24,7 @@ impl PullTimeUpdateExclusion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { principal_arn: Some(Val::<String>::from("placeholder")) }
+        Self { principal_arn: Some(Val::<String>::from("arn:aws-a:iam::000000000000:role/a/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

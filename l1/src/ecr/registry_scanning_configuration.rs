@@ -136,7 +136,7 @@ impl RepositoryFilter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter: Some(Val::<String>::from("placeholder")),
+            filter: Some(Val::<String>::from("aa")),
             filter_type: Some(Val::<FilterType>::from(FilterType::from("WILDCARD"))),
         }
     }

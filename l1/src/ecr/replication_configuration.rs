@@ -191,7 +191,7 @@ impl ReplicationDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { region: Some(Val::<String>::from("placeholder")), registry_id: Some(Val::<String>::from("placeholder")) }
+        Self { region: Some(Val::<String>::from("00")), registry_id: Some(Val::<String>::from("000000000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -351,7 +351,7 @@ impl RepositoryFilter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter: Some(Val::<String>::from("placeholder")),
+            filter: Some(Val::<String>::from("a.a/a.a")),
             filter_type: Some(Val::<FilterType>::from(FilterType::from("PREFIX_MATCH"))),
         }
     }

@@ -323,7 +323,7 @@ impl ImageTagMutabilityExclusionFilter {
             image_tag_mutability_exclusion_filter_type: Some(Val::<ImageTagMutabilityExclusionFilterType>::from(
                 ImageTagMutabilityExclusionFilterType::from("WILDCARD"),
             )),
-            image_tag_mutability_exclusion_filter_value: Some(Val::<String>::from("placeholder")),
+            image_tag_mutability_exclusion_filter_value: Some(Val::<String>::from("0")),
         }
     }
 

@@ -60,7 +60,7 @@ impl RepositoryCreationTemplate {
             applied_for: Some(Val::<Vec<AppliedForItem>>::from(vec![Val::<AppliedForItem>::from(
                 AppliedForItem::from("REPLICATION"),
             )])),
-            prefix: Some(Val::<String>::from("placeholder")),
+            prefix: Some(Val::<String>::from("a.a/a.a")),
             ..Self::default()
         }
     }
@@ -308,7 +308,7 @@ impl ImageTagMutabilityExclusionFilter {
             image_tag_mutability_exclusion_filter_type: Some(Val::<ImageTagMutabilityExclusionFilterType>::from(
                 ImageTagMutabilityExclusionFilterType::from("WILDCARD"),
             )),
-            image_tag_mutability_exclusion_filter_value: Some(Val::<String>::from("placeholder")),
+            image_tag_mutability_exclusion_filter_value: Some(Val::<String>::from("0")),
         }
     }
 

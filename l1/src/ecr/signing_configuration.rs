@@ -122,7 +122,7 @@ impl RepositoryFilter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter: Some(Val::<String>::from("placeholder")),
+            filter: Some(Val::<String>::from("a.a/a.a")),
             filter_type: Some(Val::<FilterType>::from(FilterType::from("WILDCARD_MATCH"))),
         }
     }
@@ -197,7 +197,10 @@ impl Rule {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { signing_profile_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            signing_profile_arn: Some(Val::<String>::from("arn:aws-a:signer:a:000000000000:/signing-profiles/aa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -1062,8 +1062,8 @@ impl ManagedInstancesNetworkConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 
@@ -1155,7 +1155,7 @@ impl ManagedInstancesProvider {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            infrastructure_role_arn: Some(Val::<String>::from("placeholder")),
+            infrastructure_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             instance_launch_template: Some(Val::<InstanceLaunchTemplate>::from(InstanceLaunchTemplate::minimal())),
             ..Self::default()
         }

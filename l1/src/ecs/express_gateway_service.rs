@@ -52,8 +52,8 @@ impl ExpressGatewayService {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholder")),
-            infrastructure_role_arn: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            infrastructure_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             primary_container: Some(Val::<ExpressGatewayContainer>::from(ExpressGatewayContainer::minimal())),
             ..Self::default()
         }
@@ -843,7 +843,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

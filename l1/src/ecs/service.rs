@@ -981,7 +981,7 @@ impl DeploymentLifecycleHook {
             lifecycle_stages: Some(Val::<Vec<LifecycleStages>>::from(vec![Val::<LifecycleStages>::from(
                 LifecycleStages::from("RECONCILE_SERVICE"),
             )])),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -2334,7 +2334,7 @@ impl ServiceManagedEbsVolumeConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2725,7 +2725,7 @@ impl VpcLatticeConfiguration {
     pub fn minimal() -> Self {
         Self {
             port_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             target_group_arn: Some(Val::<String>::from("placeholder")),
         }
     }

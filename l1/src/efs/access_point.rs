@@ -35,7 +35,10 @@ impl AccessPoint {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            file_system_id: Some(Val::<String>::from("arn:awsa:elasticfilesystem:0:file-system/fs-00000000")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -231,7 +234,7 @@ impl CreationInfo {
         Self {
             owner_gid: Some(Val::<String>::from("placeholder")),
             owner_uid: Some(Val::<String>::from("placeholder")),
-            permissions: Some(Val::<String>::from("placeholder")),
+            permissions: Some(Val::<String>::from("000")),
         }
     }
 

@@ -47,9 +47,9 @@ impl MountTarget {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            file_system_id: Some(Val::<String>::from("placeholder")),
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_id: Some(Val::<String>::from("placeholderxxxx")),
+            file_system_id: Some(Val::<String>::from("arn:awsa:elasticfilesystem:0:file-system/fs-00000000")),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

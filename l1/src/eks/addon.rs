@@ -272,7 +272,7 @@ impl PodIdentityAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             service_account: Some(Val::<String>::from("placeholder")),
         }
     }

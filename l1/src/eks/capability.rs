@@ -46,7 +46,7 @@ impl Capability {
             delete_propagation_policy: Some(Val::<DeletePropagationPolicy>::from(DeletePropagationPolicy::from(
                 "RETAIN",
             ))),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             type_: Some(Val::<CapabilityType>::from(CapabilityType::from("ARGOCD"))),
             ..Self::default()
         }

@@ -68,7 +68,7 @@ impl Cluster {
     pub fn minimal() -> Self {
         Self {
             resources_vpc_config: Some(Val::<ResourcesVpcConfig>::from(ResourcesVpcConfig::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1137,7 +1137,7 @@ impl RemoteNodeNetwork {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidrs: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { cidrs: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("10.0.0.0/16")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1195,7 +1195,7 @@ impl RemotePodNetwork {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidrs: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { cidrs: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("10.0.0.0/16")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

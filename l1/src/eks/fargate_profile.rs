@@ -44,7 +44,7 @@ impl FargateProfile {
     pub fn minimal() -> Self {
         Self {
             cluster_name: Some(Val::<String>::from("placeholder")),
-            pod_execution_role_arn: Some(Val::<String>::from("placeholder")),
+            pod_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             selectors: Some(Val::<Vec<Selector>>::from(vec![Val::<Selector>::from(Selector::minimal())])),
             ..Self::default()
         }

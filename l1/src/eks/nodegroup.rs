@@ -68,7 +68,7 @@ impl Nodegroup {
         Self {
             cluster_name: Some(Val::<String>::from("placeholder")),
             node_role: Some(Val::<String>::from("placeholder")),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
             ..Self::default()
         }
     }

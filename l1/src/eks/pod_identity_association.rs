@@ -49,7 +49,7 @@ impl PodIdentityAssociation {
         Self {
             cluster_name: Some(Val::<String>::from("placeholder")),
             namespace: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             service_account: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

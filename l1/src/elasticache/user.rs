@@ -48,7 +48,7 @@ impl User {
     pub fn minimal() -> Self {
         Self {
             engine: Some(Val::<Engine>::from(Engine::from("redis"))),
-            user_id: Some(Val::<String>::from("placeholder")),
+            user_id: Some(Val::<String>::from("aa")),
             user_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -277,7 +277,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -35,8 +35,8 @@ impl UserGroup {
     pub fn minimal() -> Self {
         Self {
             engine: Some(Val::<Engine>::from(Engine::from("redis"))),
-            user_group_id: Some(Val::<String>::from("placeholder")),
-            user_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            user_group_id: Some(Val::<String>::from("aa")),
+            user_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aa")])),
             ..Self::default()
         }
     }
@@ -172,7 +172,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

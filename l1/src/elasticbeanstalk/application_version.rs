@@ -151,7 +151,10 @@ impl SourceBundle {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_bucket: Some(Val::<String>::from("placeholder")), s3_key: Some(Val::<String>::from("placeholder")) }
+        Self {
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
+            s3_key: Some(Val::<String>::from("placeholder")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -319,7 +319,7 @@ impl AccessLoggingPolicy {
     pub fn minimal() -> Self {
         Self {
             enabled: Some(Val::<bool>::from(false)),
-            s3_bucket_name: Some(Val::<String>::from("placeholder")),
+            s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             ..Self::default()
         }
     }

@@ -635,7 +635,7 @@ impl FixedResponseConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { status_code: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { status_code: Some(Val::<String>::from("200")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

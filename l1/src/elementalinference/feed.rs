@@ -28,7 +28,7 @@ impl Feed {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             outputs: Some(Val::<Vec<GetOutput>>::from(vec![Val::<GetOutput>::from(GetOutput::minimal())])),
             ..Self::default()
         }
@@ -217,7 +217,7 @@ impl GetOutput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             output_config: Some(Val::<OutputConfig>::from(OutputConfig::minimal())),
             status: Some(Val::<OutputStatus>::from(OutputStatus::from("ENABLED"))),
             ..Self::default()

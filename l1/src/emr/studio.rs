@@ -91,13 +91,13 @@ impl Studio {
     pub fn minimal() -> Self {
         Self {
             auth_mode: Some(Val::<AuthMode>::from(AuthMode::from("SSO"))),
-            default_s3_location: Some(Val::<String>::from("placeholder")),
-            engine_security_group_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            service_role: Some(Val::<String>::from("placeholder")),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
-            workspace_security_group_id: Some(Val::<String>::from("placeholder")),
+            default_s3_location: Some(Val::<String>::from("s3://a")),
+            engine_security_group_id: Some(Val::<String>::from("sg-a")),
+            name: Some(Val::<String>::from("a")),
+            service_role: Some(Val::<String>::from("arn:aws:a:::a")),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-aaaaaaaaaaaaa")])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
+            workspace_security_group_id: Some(Val::<String>::from("sg-a")),
             ..Self::default()
         }
     }
@@ -334,7 +334,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

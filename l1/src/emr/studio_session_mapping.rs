@@ -38,8 +38,8 @@ impl StudioSessionMapping {
         Self {
             identity_name: Some(Val::<String>::from("placeholder")),
             identity_type: Some(Val::<IdentityType>::from(IdentityType::from("USER"))),
-            session_policy_arn: Some(Val::<String>::from("placeholder")),
-            studio_id: Some(Val::<String>::from("placeholder")),
+            session_policy_arn: Some(Val::<String>::from("arn:aws:iam:::policy/a")),
+            studio_id: Some(Val::<String>::from("es-0")),
         }
     }
 

@@ -52,10 +52,10 @@ impl Endpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            release_label: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
-            virtual_cluster_id: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            release_label: Some(Val::<String>::from("A")),
+            type_: Some(Val::<String>::from("a")),
+            virtual_cluster_id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -453,7 +453,7 @@ impl EmreksConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { classification: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { classification: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -381,7 +381,7 @@ impl ContainerProvider {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("0A")),
             type_: Some(Val::<Type>::from(Type::from("EKS"))),
             ..Self::default()
         }

@@ -35,7 +35,7 @@ impl VirtualCluster {
     pub fn minimal() -> Self {
         Self {
             container_provider: Some(Val::<ContainerProvider>::from(ContainerProvider::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }
@@ -220,7 +220,7 @@ impl ContainerProvider {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("0A")),
             info: Some(Val::<ContainerInfo>::from(ContainerInfo::minimal())),
             type_: Some(Val::<Type>::from(Type::from("EKS"))),
         }
@@ -297,7 +297,7 @@ impl EksInfo {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { namespace: Some(Val::<String>::from("placeholder")) }
+        Self { namespace: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -64,7 +64,7 @@ impl Application {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            release_label: Some(Val::<String>::from("placeholder")),
+            release_label: Some(Val::<String>::from("A")),
             type_: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -499,7 +499,7 @@ impl ConfigurationObject {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { classification: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { classification: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -768,7 +768,7 @@ impl InitialCapacityConfigKeyValuePair {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a-a")),
             value: Some(Val::<InitialCapacityConfig>::from(InitialCapacityConfig::minimal())),
         }
     }
@@ -914,8 +914,8 @@ impl LogTypeMapKeyValuePair {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            key: Some(Val::<String>::from("a-a")),
+            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a-a")])),
         }
     }
 
@@ -1061,11 +1061,7 @@ impl MaximumAllowedResources {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            cpu: Some(Val::<String>::from("placeholder")),
-            memory: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { cpu: Some(Val::<String>::from("10")), memory: Some(Val::<String>::from("10")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1473,7 +1469,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("A")), value: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1552,11 +1548,7 @@ impl WorkerConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            cpu: Some(Val::<String>::from("placeholder")),
-            memory: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { cpu: Some(Val::<String>::from("10")), memory: Some(Val::<String>::from("10")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

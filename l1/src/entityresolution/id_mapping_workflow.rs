@@ -57,8 +57,8 @@ impl IdMappingWorkflow {
             >::from(
                 IdMappingWorkflowInputSource::minimal(),
             )])),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            workflow_name: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            workflow_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -476,7 +476,10 @@ impl IdMappingWorkflowInputSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { input_source_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            input_source_arn: Some(Val::<String>::from("arn:aws:entityresolution:aa-a-0:000000000000:idnamespace/a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -553,7 +556,7 @@ impl IdMappingWorkflowOutputSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { output_s3_path: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { output_s3_path: Some(Val::<String>::from("s3://aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -619,7 +622,7 @@ impl IntermediateSourceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { intermediate_s3_path: Some(Val::<String>::from("placeholder")) }
+        Self { intermediate_s3_path: Some(Val::<String>::from("s3://aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -683,7 +686,10 @@ impl ProviderProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { provider_service_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self {
+            provider_service_arn: Some(Val::<String>::from("arn:aws:entityresolution:aa-a-0::providerservice/a/a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -765,8 +771,8 @@ impl Rule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            rule_name: Some(Val::<String>::from("a")),
         }
     }
 

@@ -49,7 +49,7 @@ impl IdNamespace {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id_namespace_name: Some(Val::<String>::from("placeholder")),
+            id_namespace_name: Some(Val::<String>::from("a")),
             type_: Some(Val::<Type>::from(Type::from("SOURCE"))),
             ..Self::default()
         }
@@ -292,7 +292,12 @@ impl IdNamespaceInputSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { input_source_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            input_source_arn: Some(Val::<String>::from(
+                "arn:aws:entityresolution:aa-a-0:000000000000:matchingworkflow/a",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -360,7 +365,10 @@ impl NamespaceProviderProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { provider_service_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self {
+            provider_service_arn: Some(Val::<String>::from("arn:aws:entityresolution:aa-a-0::providerservice/a/a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -527,8 +535,8 @@ impl Rule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            rule_name: Some(Val::<String>::from("a")),
         }
     }
 

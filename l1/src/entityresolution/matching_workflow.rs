@@ -57,8 +57,8 @@ impl MatchingWorkflow {
                 OutputSource::minimal(),
             )])),
             resolution_techniques: Some(Val::<ResolutionTechniques>::from(ResolutionTechniques::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            workflow_name: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            workflow_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -248,8 +248,8 @@ impl CustomerProfilesIntegrationConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_arn: Some(Val::<String>::from("placeholder")),
-            object_type_arn: Some(Val::<String>::from("placeholder")),
+            domain_arn: Some(Val::<String>::from("arn:aws:profile:aa-a-0:000000000000:domains/a")),
+            object_type_arn: Some(Val::<String>::from("arn:aws:profile:aa-a-0:000000000000:domains/a/object-types/a")),
         }
     }
 
@@ -386,8 +386,8 @@ impl InputSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            input_source_arn: Some(Val::<String>::from("placeholder")),
-            schema_arn: Some(Val::<String>::from("placeholder")),
+            input_source_arn: Some(Val::<String>::from("arn:aws:a:a:0:a")),
+            schema_arn: Some(Val::<String>::from("arn:aws:entityresolution:a:0:schemamapping/a")),
             ..Self::default()
         }
     }
@@ -468,7 +468,7 @@ impl IntermediateSourceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { intermediate_s3_path: Some(Val::<String>::from("placeholder")) }
+        Self { intermediate_s3_path: Some(Val::<String>::from("s3://aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -530,7 +530,7 @@ impl OutputAttribute {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -706,7 +706,10 @@ impl ProviderProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { provider_service_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self {
+            provider_service_arn: Some(Val::<String>::from("arn:aws:entityresolution:aa-a-0::providerservice/a/a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -862,8 +865,8 @@ impl Rule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            matching_keys: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            rule_name: Some(Val::<String>::from("a")),
         }
     }
 

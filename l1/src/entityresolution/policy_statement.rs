@@ -43,8 +43,8 @@ impl PolicyStatement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            arn: Some(Val::<String>::from("placeholder")),
-            statement_id: Some(Val::<String>::from("placeholder")),
+            arn: Some(Val::<String>::from("arn:aws:entityresolution:aa-a-0:000000000000:schemamapping/a")),
+            statement_id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -37,10 +37,11 @@ impl SchemaMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            mapped_input_fields: Some(Val::<Vec<SchemaInputAttribute>>::from(vec![Val::<SchemaInputAttribute>::from(
-                SchemaInputAttribute::minimal(),
-            )])),
-            schema_name: Some(Val::<String>::from("placeholder")),
+            mapped_input_fields: Some(Val::<Vec<SchemaInputAttribute>>::from(vec![
+                Val::<SchemaInputAttribute>::from(SchemaInputAttribute::minimal()),
+                Val::<SchemaInputAttribute>::from(SchemaInputAttribute::minimal()),
+            ])),
+            schema_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -200,7 +201,7 @@ impl SchemaInputAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            field_name: Some(Val::<String>::from("placeholder")),
+            field_name: Some(Val::<String>::from("a")),
             type_: Some(Val::<SchemaAttributeType>::from(SchemaAttributeType::from("NAME"))),
             ..Self::default()
         }

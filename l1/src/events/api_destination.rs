@@ -45,9 +45,9 @@ impl ApiDestination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connection_arn: Some(Val::<String>::from("placeholder")),
+            connection_arn: Some(Val::<String>::from("arn:awsa:events:a::connection/A/A")),
             http_method: Some(Val::<HttpMethod>::from(HttpMethod::from("GET"))),
-            invocation_endpoint: Some(Val::<String>::from("placeholder")),
+            invocation_endpoint: Some(Val::<String>::from("%00")),
             ..Self::default()
         }
     }

@@ -183,10 +183,7 @@ impl ApiKeyAuthParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            api_key_name: Some(Val::<String>::from("placeholder")),
-            api_key_value: Some(Val::<String>::from("placeholder")),
-        }
+        Self { api_key_name: Some(Val::<String>::from(" - - ")), api_key_value: Some(Val::<String>::from(" - - ")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -349,7 +346,7 @@ impl BasicAuthParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { password: Some(Val::<String>::from("placeholder")), username: Some(Val::<String>::from("placeholder")) }
+        Self { password: Some(Val::<String>::from(" - - ")), username: Some(Val::<String>::from(" - - ")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -419,10 +416,7 @@ impl ClientParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            client_id: Some(Val::<String>::from("placeholder")),
-            client_secret: Some(Val::<String>::from("placeholder")),
-        }
+        Self { client_id: Some(Val::<String>::from(" - - ")), client_secret: Some(Val::<String>::from(" - - ")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -699,7 +693,7 @@ impl OauthParameters {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            authorization_endpoint: Some(Val::<String>::from("placeholder")),
+            authorization_endpoint: Some(Val::<String>::from("%00")),
             client_parameters: Some(Val::<ClientParameters>::from(ClientParameters::minimal())),
             http_method: Some(Val::<HttpMethod>::from(HttpMethod::from("GET"))),
             ..Self::default()
@@ -798,11 +792,7 @@ impl Parameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            key: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { key: Some(Val::<String>::from("0")), value: Some(Val::<String>::from(" x x ")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -878,7 +868,12 @@ impl ResourceParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_configuration_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            resource_configuration_arn: Some(Val::<String>::from(
+                "arn:a:vpc-lattice:a:000000000000:resourceconfiguration/rcfg-00000000000000000",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

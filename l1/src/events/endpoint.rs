@@ -44,9 +44,10 @@ impl Endpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            event_buses: Some(Val::<Vec<EndpointEventBus>>::from(vec![Val::<EndpointEventBus>::from(
-                EndpointEventBus::minimal(),
-            )])),
+            event_buses: Some(Val::<Vec<EndpointEventBus>>::from(vec![
+                Val::<EndpointEventBus>::from(EndpointEventBus::minimal()),
+                Val::<EndpointEventBus>::from(EndpointEventBus::minimal()),
+            ])),
             routing_config: Some(Val::<RoutingConfig>::from(RoutingConfig::minimal())),
             ..Self::default()
         }
@@ -194,7 +195,7 @@ impl EndpointEventBus {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { event_bus_arn: Some(Val::<String>::from("placeholder")) }
+        Self { event_bus_arn: Some(Val::<String>::from("arn:awsa:events:a-a-0:000000000000:event-bus/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -317,7 +318,7 @@ impl Primary {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { health_check: Some(Val::<String>::from("placeholder")) }
+        Self { health_check: Some(Val::<String>::from("arn:awsa:route53:::healthcheck/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

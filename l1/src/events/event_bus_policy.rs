@@ -45,7 +45,7 @@ impl EventBusPolicy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { statement_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { statement_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -260,7 +260,10 @@ impl AwsVpcConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self {
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1472,7 +1475,7 @@ impl RunCommandTarget {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -1548,7 +1551,7 @@ impl SageMakerPipelineParameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a-a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1826,11 +1829,7 @@ impl Target {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            arn: Some(Val::<String>::from("placeholder")),
-            id: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { arn: Some(Val::<String>::from("placeholder")), id: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

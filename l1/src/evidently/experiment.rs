@@ -67,12 +67,13 @@ impl Experiment {
             metric_goals: Some(Val::<Vec<MetricGoalObject>>::from(vec![Val::<MetricGoalObject>::from(
                 MetricGoalObject::minimal(),
             )])),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             online_ab_config: Some(Val::<OnlineAbConfigObject>::from(OnlineAbConfigObject::minimal())),
-            project: Some(Val::<String>::from("placeholder")),
-            treatments: Some(Val::<Vec<TreatmentObject>>::from(vec![Val::<TreatmentObject>::from(
-                TreatmentObject::minimal(),
-            )])),
+            project: Some(Val::<String>::from("a")),
+            treatments: Some(Val::<Vec<TreatmentObject>>::from(vec![
+                Val::<TreatmentObject>::from(TreatmentObject::minimal()),
+                Val::<TreatmentObject>::from(TreatmentObject::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -274,7 +275,7 @@ impl MetricGoalObject {
         Self {
             desired_change: Some(Val::<DesiredChange>::from(DesiredChange::from("INCREASE"))),
             entity_id_key: Some(Val::<String>::from("placeholder")),
-            metric_name: Some(Val::<String>::from("placeholder")),
+            metric_name: Some(Val::<String>::from("S")),
             value_key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -534,7 +535,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -614,9 +615,9 @@ impl TreatmentObject {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            feature: Some(Val::<String>::from("placeholder")),
-            treatment_name: Some(Val::<String>::from("placeholder")),
-            variation: Some(Val::<String>::from("placeholder")),
+            feature: Some(Val::<String>::from("a")),
+            treatment_name: Some(Val::<String>::from("a")),
+            variation: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -706,7 +707,7 @@ impl TreatmentToWeight {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { split_weight: Some(Val::<i64>::from(0i64)), treatment: Some(Val::<String>::from("placeholder")) }
+        Self { split_weight: Some(Val::<i64>::from(0i64)), treatment: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -51,8 +51,8 @@ impl Feature {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            project: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            project: Some(Val::<String>::from("a")),
             variations: Some(Val::<Vec<VariationObject>>::from(vec![Val::<VariationObject>::from(
                 VariationObject::minimal(),
             )])),
@@ -276,7 +276,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -353,7 +353,7 @@ impl VariationObject {
     pub fn minimal() -> Self {
         Self {
             string_value: Some(Val::<String>::from("placeholder")),
-            variation_name: Some(Val::<String>::from("placeholder")),
+            variation_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

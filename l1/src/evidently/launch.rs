@@ -58,8 +58,8 @@ impl Launch {
             groups: Some(Val::<Vec<LaunchGroupObject>>::from(vec![Val::<LaunchGroupObject>::from(
                 LaunchGroupObject::minimal(),
             )])),
-            name: Some(Val::<String>::from("placeholder")),
-            project: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            project: Some(Val::<String>::from("a")),
             scheduled_splits_config: Some(Val::<Vec<StepConfig>>::from(vec![Val::<StepConfig>::from(
                 StepConfig::minimal(),
             )])),
@@ -307,7 +307,7 @@ impl GroupToWeight {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group_name: Some(Val::<String>::from("placeholder")), split_weight: Some(Val::<i64>::from(1i64)) }
+        Self { group_name: Some(Val::<String>::from("a")), split_weight: Some(Val::<i64>::from(1i64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -387,9 +387,9 @@ impl LaunchGroupObject {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            feature: Some(Val::<String>::from("placeholder")),
-            group_name: Some(Val::<String>::from("placeholder")),
-            variation: Some(Val::<String>::from("placeholder")),
+            feature: Some(Val::<String>::from("a")),
+            group_name: Some(Val::<String>::from("a")),
+            variation: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -484,7 +484,7 @@ impl MetricDefinitionObject {
     pub fn minimal() -> Self {
         Self {
             entity_id_key: Some(Val::<String>::from("placeholder")),
-            metric_name: Some(Val::<String>::from("placeholder")),
+            metric_name: Some(Val::<String>::from("S")),
             value_key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -587,7 +587,7 @@ impl SegmentOverride {
     pub fn minimal() -> Self {
         Self {
             evaluation_order: Some(Val::<i64>::from(1i64)),
-            segment: Some(Val::<String>::from("placeholder")),
+            segment: Some(Val::<String>::from("a")),
             weights: Some(Val::<Vec<GroupToWeight>>::from(vec![Val::<GroupToWeight>::from(GroupToWeight::minimal())])),
         }
     }
@@ -764,7 +764,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -34,7 +34,7 @@ impl Project {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -157,10 +157,7 @@ impl AppConfigResourceObject {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            application_id: Some(Val::<String>::from("placeholder")),
-            environment_id: Some(Val::<String>::from("placeholder")),
-        }
+        Self { application_id: Some(Val::<String>::from("aaaa")), environment_id: Some(Val::<String>::from("aaaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -300,7 +297,7 @@ impl S3Destination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -366,7 +363,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -63,12 +63,12 @@ impl Environment {
         Self {
             connectivity_info: Some(Val::<ConnectivityInfo>::from(ConnectivityInfo::minimal())),
             license_info: Some(Val::<LicenseInfo>::from(LicenseInfo::minimal())),
-            service_access_subnet_id: Some(Val::<String>::from("placeholderxxxx")),
+            service_access_subnet_id: Some(Val::<String>::from("subnet-aaaaaaaa")),
             site_id: Some(Val::<String>::from("placeholder")),
             terms_accepted: Some(Val::<bool>::from(false)),
             vcf_hostnames: Some(Val::<VcfHostnames>::from(VcfHostnames::minimal())),
             vcf_version: Some(Val::<VcfVersion>::from(VcfVersion::from("VCF-5.2.1"))),
-            vpc_id: Some(Val::<String>::from("placeholderx")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }
@@ -301,7 +301,12 @@ impl ConnectivityInfo {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { private_route_server_peerings: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self {
+            private_route_server_peerings: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("placeholder"),
+                Val::<String>::from("placeholder"),
+            ])),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -383,9 +388,9 @@ impl HostInfoForCreate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            host_name: Some(Val::<String>::from("placeholder")),
+            host_name: Some(Val::<String>::from("a")),
             instance_type: Some(Val::<InstanceType>::from(InstanceType::from("i4i.metal"))),
-            key_name: Some(Val::<String>::from("placeholder")),
+            key_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -477,7 +482,7 @@ impl InitialVlanInfo {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -720,8 +725,8 @@ impl LicenseInfo {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            solution_key: Some(Val::<String>::from("placeholder")),
-            vsan_key: Some(Val::<String>::from("placeholder")),
+            solution_key: Some(Val::<String>::from("aaaaa-aaaaa-aaaaa-aaaaa-aaaaa")),
+            vsan_key: Some(Val::<String>::from("aaaaa-aaaaa-aaaaa-aaaaa-aaaaa")),
         }
     }
 
@@ -945,15 +950,15 @@ impl VcfHostnames {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cloud_builder: Some(Val::<String>::from("placeholder")),
-            nsx: Some(Val::<String>::from("placeholder")),
-            nsx_edge1: Some(Val::<String>::from("placeholder")),
-            nsx_edge2: Some(Val::<String>::from("placeholder")),
-            nsx_manager1: Some(Val::<String>::from("placeholder")),
-            nsx_manager2: Some(Val::<String>::from("placeholder")),
-            nsx_manager3: Some(Val::<String>::from("placeholder")),
-            sddc_manager: Some(Val::<String>::from("placeholder")),
-            v_center: Some(Val::<String>::from("placeholder")),
+            cloud_builder: Some(Val::<String>::from("a")),
+            nsx: Some(Val::<String>::from("a")),
+            nsx_edge1: Some(Val::<String>::from("a")),
+            nsx_edge2: Some(Val::<String>::from("a")),
+            nsx_manager1: Some(Val::<String>::from("a")),
+            nsx_manager2: Some(Val::<String>::from("a")),
+            nsx_manager3: Some(Val::<String>::from("a")),
+            sddc_manager: Some(Val::<String>::from("a")),
+            v_center: Some(Val::<String>::from("a")),
         }
     }
 

@@ -45,8 +45,8 @@ impl ExperimentTemplate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            description: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            description: Some(Val::<String>::from("S")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             stop_conditions: Some(Val::<Vec<ExperimentTemplateStopCondition>>::from(vec![Val::<
                 ExperimentTemplateStopCondition,
             >::from(
@@ -225,7 +225,7 @@ impl CloudWatchDashboard {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { dashboard_identifier: Some(Val::<String>::from("placeholder")) }
+        Self { dashboard_identifier: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -404,7 +404,7 @@ impl ExperimentReportS3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -803,7 +803,7 @@ impl ExperimentTemplateStopCondition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { source: Some(Val::<String>::from("S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1153,7 +1153,7 @@ impl S3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

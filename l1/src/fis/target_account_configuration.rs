@@ -42,8 +42,8 @@ impl TargetAccountConfiguration {
     pub fn minimal() -> Self {
         Self {
             account_id: Some(Val::<String>::from("placeholderx")),
-            experiment_template_id: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            experiment_template_id: Some(Val::<String>::from("S")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

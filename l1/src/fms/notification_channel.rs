@@ -29,10 +29,7 @@ impl NotificationChannel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            sns_role_name: Some(Val::<String>::from("placeholder")),
-            sns_topic_arn: Some(Val::<String>::from("placeholder")),
-        }
+        Self { sns_role_name: Some(Val::<String>::from("a")), sns_topic_arn: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -62,7 +62,7 @@ impl Policy {
     pub fn minimal() -> Self {
         Self {
             exclude_resource_tags: Some(Val::<bool>::from(false)),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
             remediation_enabled: Some(Val::<bool>::from(false)),
             security_service_policy_data: Some(Val::<SecurityServicePolicyData>::from(
                 SecurityServicePolicyData::minimal(),
@@ -492,7 +492,7 @@ impl NetworkAclEntry {
     pub fn minimal() -> Self {
         Self {
             egress: Some(Val::<bool>::from(false)),
-            protocol: Some(Val::<String>::from("placeholder")),
+            protocol: Some(Val::<String>::from("tcp")),
             rule_action: Some(Val::<RuleAction>::from(RuleAction::from("allow"))),
             ..Self::default()
         }
@@ -833,7 +833,7 @@ impl PolicyTag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

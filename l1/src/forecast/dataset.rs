@@ -42,7 +42,7 @@ impl Dataset {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dataset_name: Some(Val::<String>::from("placeholder")),
+            dataset_name: Some(Val::<String>::from("aa")),
             dataset_type: Some(Val::<DatasetType>::from(DatasetType::from("TARGET_TIME_SERIES"))),
             domain: Some(Val::<Domain>::from(Domain::from("RETAIL"))),
             schema: Some(Val::<Schema>::from(Schema::minimal())),
@@ -377,7 +377,7 @@ impl Tags {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl DatasetGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dataset_group_name: Some(Val::<String>::from("placeholder")),
+            dataset_group_name: Some(Val::<String>::from("aa")),
             domain: Some(Val::<Domain>::from(Domain::from("RETAIL"))),
             ..Self::default()
         }
@@ -163,7 +163,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

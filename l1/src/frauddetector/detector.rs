@@ -47,7 +47,7 @@ impl Detector {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            detector_id: Some(Val::<String>::from("placeholder")),
+            detector_id: Some(Val::<String>::from("0")),
             event_type: Some(Val::<EventType>::from(EventType::minimal())),
             rules: Some(Val::<Vec<Rule>>::from(vec![Val::<Rule>::from(Rule::minimal())])),
             ..Self::default()
@@ -1053,7 +1053,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -49,8 +49,11 @@ impl EventType {
             event_variables: Some(Val::<Vec<EventVariable>>::from(vec![Val::<EventVariable>::from(
                 EventVariable::minimal(),
             )])),
-            labels: Some(Val::<Vec<Label>>::from(vec![Val::<Label>::from(Label::minimal())])),
-            name: Some(Val::<String>::from("placeholder")),
+            labels: Some(Val::<Vec<Label>>::from(vec![
+                Val::<Label>::from(Label::minimal()),
+                Val::<Label>::from(Label::minimal()),
+            ])),
+            name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -567,7 +570,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

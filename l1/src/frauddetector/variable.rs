@@ -43,7 +43,7 @@ impl Variable {
             data_source: Some(Val::<DataSource>::from(DataSource::from("EVENT"))),
             data_type: Some(Val::<DataType>::from(DataType::from("STRING"))),
             default_value: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -198,7 +198,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

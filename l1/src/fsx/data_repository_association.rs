@@ -47,9 +47,9 @@ impl DataRepositoryAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_repository_path: Some(Val::<String>::from("placeholder")),
-            file_system_id: Some(Val::<String>::from("placeholder")),
-            file_system_path: Some(Val::<String>::from("placeholder")),
+            data_repository_path: Some(Val::<String>::from("aaa")),
+            file_system_id: Some(Val::<String>::from("fs-00000000")),
+            file_system_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -392,7 +392,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

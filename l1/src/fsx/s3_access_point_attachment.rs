@@ -297,7 +297,7 @@ impl OntapUnixFileSystemUser {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -357,7 +357,7 @@ impl OntapWindowsFileSystemUser {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -669,7 +669,7 @@ impl S3AccessPointOntapConfiguration {
     pub fn minimal() -> Self {
         Self {
             file_system_identity: Some(Val::<OntapFileSystemIdentity>::from(OntapFileSystemIdentity::minimal())),
-            volume_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxx")),
+            volume_id: Some(Val::<String>::from("fsvol-00000000000000000")),
         }
     }
 
@@ -747,7 +747,7 @@ impl S3AccessPointOpenZfsConfiguration {
     pub fn minimal() -> Self {
         Self {
             file_system_identity: Some(Val::<OpenZfsFileSystemIdentity>::from(OpenZfsFileSystemIdentity::minimal())),
-            volume_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxx")),
+            volume_id: Some(Val::<String>::from("fsvol-00000000000000000")),
         }
     }
 
@@ -822,7 +822,7 @@ impl S3AccessPointVpcConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { vpc_id: Some(Val::<String>::from("placeholderx")) }
+        Self { vpc_id: Some(Val::<String>::from("vpc-12345678")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -35,7 +35,7 @@ impl Alias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             routing_strategy: Some(Val::<RoutingStrategy>::from(RoutingStrategy::minimal())),
             ..Self::default()
         }
@@ -164,7 +164,7 @@ impl RoutingStrategy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            fleet_id: Some(Val::<String>::from("placeholder")),
+            fleet_id: Some(Val::<String>::from("afleet-a")),
             type_: Some(Val::<Type>::from(Type::from("SIMPLE"))),
             ..Self::default()
         }

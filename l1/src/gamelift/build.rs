@@ -182,7 +182,7 @@ impl StorageLocation {
         Self {
             bucket: Some(Val::<String>::from("placeholder")),
             key: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -81,7 +81,10 @@ impl ContainerFleet {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { fleet_role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            fleet_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -540,7 +543,7 @@ impl IpPermission {
     pub fn minimal() -> Self {
         Self {
             from_port: Some(Val::<i64>::from(1i64)),
-            ip_range: Some(Val::<String>::from("placeholder")),
+            ip_range: Some(Val::<String>::from("0.0.0.0/0")),
             protocol: Some(Val::<Protocol>::from(Protocol::from("TCP"))),
             to_port: Some(Val::<i64>::from(1i64)),
         }
@@ -717,7 +720,7 @@ impl LocationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { location: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { location: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,7 +55,7 @@ impl ContainerGroupDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             operating_system: Some(Val::<OperatingSystem>::from(OperatingSystem::from("AMAZON_LINUX_2023"))),
             total_memory_limit_mebibytes: Some(Val::<i64>::from(4i64)),
             total_vcpu_limit: Some(Val::<f64>::from(0.125f64)),
@@ -256,7 +256,7 @@ impl ContainerDependency {
     pub fn minimal() -> Self {
         Self {
             condition: Some(Val::<Condition>::from(Condition::from("START"))),
-            container_name: Some(Val::<String>::from("placeholder")),
+            container_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -335,7 +335,7 @@ impl ContainerEnvironment {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -423,7 +423,7 @@ impl ContainerHealthCheck {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { command: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self { command: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -519,7 +519,7 @@ impl ContainerMountPoint {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_path: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { instance_path: Some(Val::<String>::from("/S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -715,9 +715,9 @@ impl GameServerContainerDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            container_name: Some(Val::<String>::from("placeholder")),
-            image_uri: Some(Val::<String>::from("placeholder")),
-            server_sdk_version: Some(Val::<String>::from("placeholder")),
+            container_name: Some(Val::<String>::from("a")),
+            image_uri: Some(Val::<String>::from("a")),
+            server_sdk_version: Some(Val::<String>::from("0.0.0")),
             ..Self::default()
         }
     }
@@ -954,8 +954,8 @@ impl SupportContainerDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            container_name: Some(Val::<String>::from("placeholder")),
-            image_uri: Some(Val::<String>::from("placeholder")),
+            container_name: Some(Val::<String>::from("a")),
+            image_uri: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1104,7 +1104,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

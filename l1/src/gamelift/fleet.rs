@@ -423,7 +423,7 @@ impl AnywhereConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cost: Some(Val::<String>::from("placeholder")) }
+        Self { cost: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -547,7 +547,7 @@ impl IpPermission {
     pub fn minimal() -> Self {
         Self {
             from_port: Some(Val::<i64>::from(1i64)),
-            ip_range: Some(Val::<String>::from("placeholder")),
+            ip_range: Some(Val::<String>::from("0.0.0.0/0")),
             protocol: Some(Val::<Protocol>::from(Protocol::from("TCP"))),
             to_port: Some(Val::<i64>::from(1i64)),
         }
@@ -720,7 +720,7 @@ impl LocationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { location: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { location: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1215,7 +1215,7 @@ impl ServerProcess {
     pub fn minimal() -> Self {
         Self {
             concurrent_executions: Some(Val::<i64>::from(1i64)),
-            launch_path: Some(Val::<String>::from("placeholder")),
+            launch_path: Some(Val::<String>::from("C:\\gamea")),
             ..Self::default()
         }
     }

@@ -61,11 +61,12 @@ impl GameServerGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            game_server_group_name: Some(Val::<String>::from("placeholder")),
-            instance_definitions: Some(Val::<Vec<InstanceDefinition>>::from(vec![Val::<InstanceDefinition>::from(
-                InstanceDefinition::minimal(),
-            )])),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            game_server_group_name: Some(Val::<String>::from("a")),
+            instance_definitions: Some(Val::<Vec<InstanceDefinition>>::from(vec![
+                Val::<InstanceDefinition>::from(InstanceDefinition::minimal()),
+                Val::<InstanceDefinition>::from(InstanceDefinition::minimal()),
+            ])),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -28,7 +28,7 @@ impl Location {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { location_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { location_name: Some(Val::<String>::from("custom-A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

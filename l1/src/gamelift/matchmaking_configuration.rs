@@ -82,9 +82,9 @@ impl MatchmakingConfiguration {
     pub fn minimal() -> Self {
         Self {
             acceptance_required: Some(Val::<bool>::from(false)),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             request_timeout_seconds: Some(Val::<i64>::from(1i64)),
-            rule_set_name: Some(Val::<String>::from("placeholder")),
+            rule_set_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

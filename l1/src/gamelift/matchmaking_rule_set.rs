@@ -33,7 +33,7 @@ impl MatchmakingRuleSet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             rule_set_body: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

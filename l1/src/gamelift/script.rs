@@ -185,7 +185,7 @@ impl S3Location {
         Self {
             bucket: Some(Val::<String>::from("placeholder")),
             key: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -30,7 +30,10 @@ impl IdentityCenterConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -56,8 +56,8 @@ impl Integration {
     pub fn minimal() -> Self {
         Self {
             integration_name: Some(Val::<String>::from("placeholder")),
-            source_arn: Some(Val::<String>::from("placeholder")),
-            target_arn: Some(Val::<String>::from("placeholder")),
+            source_arn: Some(Val::<String>::from("arn:aws:a:a:0:a")),
+            target_arn: Some(Val::<String>::from("arn:aws:a:a:0:a")),
             ..Self::default()
         }
     }

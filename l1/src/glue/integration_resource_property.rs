@@ -32,7 +32,7 @@ impl IntegrationResourceProperty {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { resource_arn: Some(Val::<String>::from("arn:aws:a:a:0:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -146,7 +146,7 @@ impl SourceProcessingProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")) }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -286,7 +286,7 @@ impl TargetProcessingProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl SchemaVersionMetadata {
     pub fn minimal() -> Self {
         Self {
             key: Some(Val::<String>::from("placeholder")),
-            schema_version_id: Some(Val::<String>::from("placeholder")),
+            schema_version_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             value: Some(Val::<String>::from("placeholder")),
         }
     }

@@ -401,7 +401,7 @@ impl TableOptimizerConfiguration {
     pub fn minimal() -> Self {
         Self {
             enabled: Some(Val::<bool>::from(false)),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

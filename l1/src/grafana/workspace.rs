@@ -719,8 +719,11 @@ impl VpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("placeholder"),
+                Val::<String>::from("placeholder"),
+            ])),
         }
     }
 

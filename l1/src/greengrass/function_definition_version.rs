@@ -344,7 +344,7 @@ impl Function {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            function_arn: Some(Val::<String>::from("placeholder")),
+            function_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
             function_configuration: Some(Val::<FunctionConfiguration>::from(FunctionConfiguration::minimal())),
             id: Some(Val::<String>::from("placeholder")),
         }

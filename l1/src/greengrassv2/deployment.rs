@@ -39,7 +39,7 @@ impl Deployment {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { target_arn: Some(Val::<String>::from("arn:a:iot:a:0:thing/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

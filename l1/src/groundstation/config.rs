@@ -29,7 +29,7 @@ impl Config {
     pub fn minimal() -> Self {
         Self {
             config_data: Some(Val::<ConfigData>::from(ConfigData::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -343,7 +343,10 @@ impl ConfigData {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            antenna_downlink_config: Some(Val::<AntennaDownlinkConfig>::from(AntennaDownlinkConfig::minimal())),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -782,8 +785,8 @@ impl KinesisDataStreamData {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            kinesis_data_stream_arn: Some(Val::<String>::from("placeholder")),
-            kinesis_role_arn: Some(Val::<String>::from("placeholder")),
+            kinesis_data_stream_arn: Some(Val::<String>::from("arn:a:kinesis:a:000000000000:stream/a")),
+            kinesis_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -296,7 +296,7 @@ impl DownlinkAwsGroundStationAgentEndpoint {
     pub fn minimal() -> Self {
         Self {
             dataflow_details: Some(Val::<DownlinkDataflowDetails>::from(DownlinkDataflowDetails::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -643,7 +643,7 @@ impl RangedSocketAddress {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0.0.0.0")),
             port_range: Some(Val::<IntegerRange>::from(IntegerRange::minimal())),
         }
     }
@@ -793,7 +793,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -861,7 +861,7 @@ impl UplinkAwsGroundStationAgentEndpoint {
     pub fn minimal() -> Self {
         Self {
             dataflow_details: Some(Val::<UplinkDataflowDetails>::from(UplinkDataflowDetails::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
         }
     }
 

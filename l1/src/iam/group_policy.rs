@@ -36,8 +36,8 @@ impl GroupPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            group_name: Some(Val::<String>::from("placeholder")),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            group_name: Some(Val::<String>::from("a")),
+            policy_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -33,7 +33,7 @@ impl InstanceProfile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { roles: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self { roles: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -37,7 +37,7 @@ impl Policy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
             users: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }

@@ -36,8 +36,8 @@ impl RolePolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policy_name: Some(Val::<String>::from("placeholder")),
-            role_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
+            role_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -192,7 +192,7 @@ impl SamlPrivateKey {
     pub fn minimal() -> Self {
         Self {
             key_id: Some(Val::<String>::from("placeholderxxxxxxxxxxx")),
-            timestamp: Some(Val::<String>::from("placeholder")),
+            timestamp: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
         }
     }
 
@@ -263,7 +263,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

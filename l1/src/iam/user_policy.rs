@@ -36,8 +36,8 @@ impl UserPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policy_name: Some(Val::<String>::from("placeholder")),
-            user_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
+            user_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -35,8 +35,8 @@ impl Group {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            display_name: Some(Val::<String>::from("placeholder")),
-            identity_store_id: Some(Val::<String>::from("placeholder")),
+            display_name: Some(Val::<String>::from("a")),
+            identity_store_id: Some(Val::<String>::from("d-0000000000")),
             ..Self::default()
         }
     }

@@ -32,8 +32,8 @@ impl GroupMembership {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            group_id: Some(Val::<String>::from("placeholder")),
-            identity_store_id: Some(Val::<String>::from("placeholder")),
+            group_id: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")),
+            identity_store_id: Some(Val::<String>::from("d-0000000000")),
             member_id: Some(Val::<MemberId>::from(MemberId::minimal())),
         }
     }
@@ -148,7 +148,7 @@ impl MemberId {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { user_id: Some(Val::<String>::from("placeholder")) }
+        Self { user_id: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

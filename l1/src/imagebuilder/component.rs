@@ -53,7 +53,7 @@ impl Component {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AAA")),
             platform: Some(Val::<Platform>::from(Platform::from("Windows"))),
             version: Some(Val::<String>::from("placeholder")),
             ..Self::default()

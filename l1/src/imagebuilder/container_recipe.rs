@@ -68,7 +68,7 @@ impl ContainerRecipe {
     pub fn minimal() -> Self {
         Self {
             container_type: Some(Val::<ContainerType>::from(ContainerType::from("DOCKER"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AAA")),
             parent_image: Some(Val::<String>::from("placeholder")),
             target_repository: Some(Val::<TargetContainerRepository>::from(TargetContainerRepository::minimal())),
             version: Some(Val::<String>::from("placeholder")),
@@ -345,8 +345,8 @@ impl ComponentParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("a")),
+            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 

@@ -35,7 +35,7 @@ impl DistributionConfiguration {
             distributions: Some(Val::<Vec<Distribution>>::from(vec![Val::<Distribution>::from(
                 Distribution::minimal(),
             )])),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AAA")),
             ..Self::default()
         }
     }
@@ -864,7 +864,7 @@ impl SsmParameterConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { parameter_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { parameter_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -65,9 +65,13 @@ impl ImagePipeline {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            container_recipe_arn: Some(Val::<String>::from("placeholder")),
-            infrastructure_configuration_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            container_recipe_arn: Some(Val::<String>::from(
+                "arn:awsa:imagebuilder:a:000000000000:container-recipe/a/0.0.0",
+            )),
+            infrastructure_configuration_arn: Some(Val::<String>::from(
+                "arn:awsa:imagebuilder:a:000000000000:infrastructure-configuration/a",
+            )),
+            name: Some(Val::<String>::from("AAA")),
             ..Self::default()
         }
     }

@@ -50,7 +50,7 @@ impl ImageRecipe {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AAA")),
             parent_image: Some(Val::<String>::from("placeholder")),
             version: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -376,8 +376,8 @@ impl ComponentParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("a")),
+            value: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 

@@ -65,8 +65,8 @@ impl InfrastructureConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_profile_name: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_profile_name: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("AAA")),
             ..Self::default()
         }
     }

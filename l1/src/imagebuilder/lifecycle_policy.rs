@@ -45,8 +45,8 @@ impl LifecyclePolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            execution_role: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("AAA")),
             policy_details: Some(Val::<Vec<PolicyDetail>>::from(vec![Val::<PolicyDetail>::from(
                 PolicyDetail::minimal(),
             )])),
@@ -734,10 +734,7 @@ impl RecipeSelection {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            semantic_version: Some(Val::<String>::from("placeholder")),
-        }
+        Self { name: Some(Val::<String>::from("AAA")), semantic_version: Some(Val::<String>::from("0.0.0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

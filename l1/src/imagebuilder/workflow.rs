@@ -49,7 +49,7 @@ impl Workflow {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AAA")),
             type_: Some(Val::<Type>::from(Type::from("BUILD"))),
             version: Some(Val::<String>::from("placeholder")),
             ..Self::default()

@@ -172,7 +172,7 @@ impl CisTargets {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            account_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("000000000000")])),
             target_resource_tags: Some(Val::<BTreeMap<String, Vec<String>>>::default()),
         }
     }
@@ -459,10 +459,7 @@ impl Time {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            time_of_day: Some(Val::<String>::from("placeholder")),
-            time_zone: Some(Val::<String>::from("placeholder")),
-        }
+        Self { time_of_day: Some(Val::<String>::from("0:00")), time_zone: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -233,7 +233,7 @@ impl CreateGitLabSelfManagedIntegrationDetail {
     pub fn minimal() -> Self {
         Self {
             access_token: Some(Val::<String>::from("placeholder")),
-            instance_url: Some(Val::<String>::from("placeholder")),
+            instance_url: Some(Val::<String>::from("https://a")),
         }
     }
 

@@ -272,7 +272,7 @@ impl RemoteAccount {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { identifier: Some(Val::<String>::from("placeholder")) }
+        Self { identifier: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -53,7 +53,7 @@ impl Monitor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { monitor_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { monitor_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

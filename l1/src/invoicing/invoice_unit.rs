@@ -43,8 +43,8 @@ impl InvoiceUnit {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            invoice_receiver: Some(Val::<String>::from("placeholderx")),
-            name: Some(Val::<String>::from("placeholder")),
+            invoice_receiver: Some(Val::<String>::from("000000000000")),
+            name: Some(Val::<String>::from("a")),
             rule: Some(Val::<Rule>::from(Rule::minimal())),
             ..Self::default()
         }
@@ -250,7 +250,7 @@ impl Rule {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { linked_accounts: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderx")])) }
+        Self { linked_accounts: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("000000000000")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -37,7 +37,7 @@ impl AccountAuditConfiguration {
             audit_check_configurations: Some(
                 Val::<AuditCheckConfigurations>::from(AuditCheckConfigurations::minimal()),
             ),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -42,7 +42,7 @@ impl CaCertificate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ca_certificate_pem: Some(Val::<String>::from("placeholder")),
+            ca_certificate_pem: Some(Val::<String>::from("S")),
             status: Some(Val::<Status>::from(Status::from("ACTIVE"))),
             ..Self::default()
         }
@@ -270,7 +270,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

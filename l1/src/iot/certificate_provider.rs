@@ -44,7 +44,9 @@ impl CertificateProvider {
             >::from(
                 CertificateProviderOperation::from("CreateCertificateFromCsr"),
             )])),
-            lambda_function_arn: Some(Val::<String>::from("placeholder")),
+            lambda_function_arn: Some(Val::<String>::from(
+                "arn:aws:lambda:us-east-1:123456789012:function:placeholder",
+            )),
             ..Self::default()
         }
     }
@@ -183,7 +185,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -56,7 +56,7 @@ impl FleetMetric {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { metric_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { metric_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -219,7 +219,7 @@ impl AggregationType {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<Name>::from(Name::from("Cardinality"))),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 
@@ -294,7 +294,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

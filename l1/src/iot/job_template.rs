@@ -58,8 +58,8 @@ impl JobTemplate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            description: Some(Val::<String>::from("placeholder")),
-            job_template_id: Some(Val::<String>::from("placeholder")),
+            description: Some(Val::<String>::from("0")),
+            job_template_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -687,7 +687,7 @@ impl PresignedUrlConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -875,7 +875,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

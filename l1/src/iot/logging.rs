@@ -34,9 +34,9 @@ impl Logging {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_id: Some(Val::<String>::from("placeholderx")),
+            account_id: Some(Val::<String>::from("000000000000")),
             default_log_level: Some(Val::<DefaultLogLevel>::from(DefaultLogLevel::from("ERROR"))),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -37,7 +37,7 @@ impl MitigationAction {
     pub fn minimal() -> Self {
         Self {
             action_params: Some(Val::<ActionParams>::from(ActionParams::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -254,10 +254,7 @@ impl AddThingsToThingGroupParams {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            thing_group_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            ..Self::default()
-        }
+        Self { thing_group_names: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -405,7 +402,7 @@ impl PublishFindingToSnsParams {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_arn: Some(Val::<String>::from("placeholder")) }
+        Self { topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -526,7 +523,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -48,8 +48,8 @@ impl ProvisioningTemplate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            provisioning_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            template_body: Some(Val::<String>::from("placeholder")),
+            provisioning_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            template_body: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -263,7 +263,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -30,7 +30,7 @@ impl ResourceSpecificLogging {
     pub fn minimal() -> Self {
         Self {
             log_level: Some(Val::<LogLevel>::from(LogLevel::from("ERROR"))),
-            target_name: Some(Val::<String>::from("placeholder")),
+            target_name: Some(Val::<String>::from("a")),
             target_type: Some(Val::<TargetType>::from(TargetType::from("THING_GROUP"))),
         }
     }

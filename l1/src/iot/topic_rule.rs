@@ -656,7 +656,7 @@ impl CloudwatchAlarmAction {
     pub fn minimal() -> Self {
         Self {
             alarm_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             state_reason: Some(Val::<String>::from("placeholder")),
             state_value: Some(Val::<String>::from("placeholder")),
         }
@@ -840,7 +840,7 @@ impl CloudwatchMetricAction {
             metric_namespace: Some(Val::<String>::from("placeholder")),
             metric_unit: Some(Val::<String>::from("placeholder")),
             metric_value: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1026,7 +1026,7 @@ impl DynamoDbAction {
         Self {
             hash_key_field: Some(Val::<String>::from("placeholder")),
             hash_key_value: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             table_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1152,10 +1152,10 @@ impl ElasticsearchAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("http://")),
             id: Some(Val::<String>::from("placeholder")),
             index: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             type_: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -1258,7 +1258,7 @@ impl FirehoseAction {
     pub fn minimal() -> Self {
         Self {
             delivery_stream_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1566,7 +1566,7 @@ impl IotAnalyticsAction {
     pub fn minimal() -> Self {
         Self {
             channel_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1650,7 +1650,7 @@ impl IotEventsAction {
     pub fn minimal() -> Self {
         Self {
             input_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1738,7 +1738,7 @@ impl IotSiteWiseAction {
             >::from(
                 PutAssetPropertyValueEntry::minimal(),
             )])),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -1826,7 +1826,10 @@ impl KafkaAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            client_properties: Some(Val::<BTreeMap<String, String>>::default()),
+            client_properties: Some(Val::<BTreeMap<String, String>>::from(BTreeMap::from([(
+                "a",
+                Val::<String>::from("placeholder"),
+            )]))),
             destination_arn: Some(Val::<String>::from("placeholder")),
             topic: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -2008,7 +2011,7 @@ impl KinesisAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             stream_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2254,7 +2257,7 @@ impl OpenSearchAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("http://")),
             id: Some(Val::<String>::from("placeholder")),
             index: Some(Val::<String>::from("placeholder")),
             role_arn: Some(Val::<String>::from("placeholder")),
@@ -2515,7 +2518,7 @@ impl RepublishAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             topic: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2710,9 +2713,9 @@ impl S3Action {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             key: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -2798,7 +2801,7 @@ impl SigV4Authorization {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             service_name: Some(Val::<String>::from("placeholder")),
             signing_region: Some(Val::<String>::from("placeholder")),
         }
@@ -2883,7 +2886,7 @@ impl SnsAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             target_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2962,7 +2965,7 @@ impl SqsAction {
     pub fn minimal() -> Self {
         Self {
             queue_url: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -3039,7 +3042,7 @@ impl StepFunctionsAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             state_machine_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

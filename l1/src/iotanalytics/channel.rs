@@ -215,7 +215,7 @@ impl CustomerManagedS3 {
     pub fn minimal() -> Self {
         Self {
             bucket: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -213,7 +213,7 @@ impl Action {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { action_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { action_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -292,7 +292,7 @@ impl ContainerAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             image: Some(Val::<String>::from("placeholder")),
             resource_configuration: Some(Val::<ResourceConfiguration>::from(ResourceConfiguration::minimal())),
             ..Self::default()
@@ -520,7 +520,7 @@ impl DatasetContentVersionValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { dataset_name: Some(Val::<String>::from("placeholder")) }
+        Self { dataset_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -838,8 +838,8 @@ impl IotEventsDestinationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            input_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            input_name: Some(Val::<String>::from("aa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -1036,7 +1036,7 @@ impl OutputFileUriValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_name: Some(Val::<String>::from("placeholder")) }
+        Self { file_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1311,8 +1311,8 @@ impl S3DestinationConfiguration {
     pub fn minimal() -> Self {
         Self {
             bucket: Some(Val::<String>::from("placeholder")),
-            key: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            key: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1585,7 +1585,7 @@ impl TriggeringDataset {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { dataset_name: Some(Val::<String>::from("placeholder")) }
+        Self { dataset_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -163,7 +163,7 @@ impl Column {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), type_: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("AA")), type_: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -240,7 +240,7 @@ impl CustomerManagedS3 {
     pub fn minimal() -> Self {
         Self {
             bucket: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -726,7 +726,7 @@ impl Partition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { attribute_name: Some(Val::<String>::from("placeholder")) }
+        Self { attribute_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -976,7 +976,7 @@ impl TimestampPartition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { attribute_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { attribute_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -280,7 +280,10 @@ impl AddAttributes {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            attributes: Some(Val::<BTreeMap<String, String>>::default()),
+            attributes: Some(Val::<BTreeMap<String, String>>::from(BTreeMap::from([(
+                "a",
+                Val::<String>::from("placeholder"),
+            )]))),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -368,7 +371,7 @@ impl Channel {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_name: Some(Val::<String>::from("placeholder")),
+            channel_name: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -446,10 +449,7 @@ impl Datastore {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            datastore_name: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-        }
+        Self { datastore_name: Some(Val::<String>::from("a")), name: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -537,7 +537,7 @@ impl DeviceRegistryEnrich {
         Self {
             attribute: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             thing_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -656,7 +656,7 @@ impl DeviceShadowEnrich {
         Self {
             attribute: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             thing_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -852,7 +852,7 @@ impl Lambda {
     pub fn minimal() -> Self {
         Self {
             batch_size: Some(Val::<i64>::from(1i64)),
-            lambda_name: Some(Val::<String>::from("placeholder")),
+            lambda_name: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -52,7 +52,7 @@ impl AlarmModel {
     pub fn minimal() -> Self {
         Self {
             alarm_rule: Some(Val::<AlarmRule>::from(AlarmRule::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1063,7 +1063,7 @@ impl IotEvents {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { input_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { input_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1272,7 +1272,10 @@ impl Lambda {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { function_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            function_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -46,7 +46,7 @@ impl DetectorModel {
     pub fn minimal() -> Self {
         Self {
             detector_model_definition: Some(Val::<DetectorModelDefinition>::from(DetectorModelDefinition::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1036,7 +1036,7 @@ impl IotEvents {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { input_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { input_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1256,7 +1256,10 @@ impl Lambda {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { function_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            function_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1703,10 +1706,7 @@ impl SetVariable {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            value: Some(Val::<String>::from("placeholder")),
-            variable_name: Some(Val::<String>::from("placeholder")),
-        }
+        Self { value: Some(Val::<String>::from("placeholder")), variable_name: Some(Val::<String>::from("aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

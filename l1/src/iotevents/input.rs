@@ -142,7 +142,7 @@ impl Attribute {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { json_path: Some(Val::<String>::from("placeholder")) }
+        Self { json_path: Some(Val::<String>::from("`a`.`a`")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -85,7 +85,7 @@ impl Campaign {
     pub fn minimal() -> Self {
         Self {
             collection_scheme: Some(Val::<CollectionScheme>::from(CollectionScheme::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             signal_catalog_arn: Some(Val::<String>::from("placeholder")),
             target_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -637,7 +637,7 @@ impl DataPartition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
             storage_options: Some(Val::<DataPartitionStorageOptions>::from(DataPartitionStorageOptions::minimal())),
             ..Self::default()
         }
@@ -884,7 +884,7 @@ impl MqttTopicConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             mqtt_topic_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
         }
     }
@@ -1115,7 +1115,7 @@ impl SignalFetchInformation {
     pub fn minimal() -> Self {
         Self {
             actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            fully_qualified_name: Some(Val::<String>::from("placeholder")),
+            fully_qualified_name: Some(Val::<String>::from("a")),
             signal_fetch_config: Some(Val::<SignalFetchConfig>::from(SignalFetchConfig::minimal())),
             ..Self::default()
         }
@@ -1228,7 +1228,7 @@ impl SignalInformation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a.a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1633,8 +1633,8 @@ impl TimestreamConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            timestream_table_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            timestream_table_arn: Some(Val::<String>::from("arn:awsa:timestream:a:000000000000:database/a/table/a")),
         }
     }
 

@@ -36,7 +36,7 @@ impl Fleet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
             signal_catalog_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

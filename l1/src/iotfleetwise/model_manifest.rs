@@ -42,7 +42,7 @@ impl ModelManifest {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             signal_catalog_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -48,9 +48,9 @@ impl StateTemplate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             signal_catalog_arn: Some(Val::<String>::from("placeholder")),
-            state_template_properties: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            state_template_properties: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }

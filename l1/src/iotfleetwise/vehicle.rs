@@ -43,7 +43,7 @@ impl Vehicle {
         Self {
             decoder_manifest_arn: Some(Val::<String>::from("placeholder")),
             model_manifest_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -265,7 +265,7 @@ impl StateTemplateAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            identifier: Some(Val::<String>::from("placeholder")),
+            identifier: Some(Val::<String>::from("a")),
             state_template_update_strategy: Some(Val::<StateTemplateUpdateStrategy>::from(
                 StateTemplateUpdateStrategy::minimal(),
             )),

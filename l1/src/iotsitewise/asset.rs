@@ -46,8 +46,8 @@ impl Asset {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            asset_model_id: Some(Val::<String>::from("placeholderxx")),
-            asset_name: Some(Val::<String>::from("placeholder")),
+            asset_model_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            asset_name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }

@@ -46,7 +46,7 @@ impl AssetModel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { asset_model_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { asset_model_name: Some(Val::<String>::from("x")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -251,11 +251,7 @@ impl AssetModelCompositeModel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { name: Some(Val::<String>::from("x")), type_: Some(Val::<String>::from("x")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -393,8 +389,8 @@ impl AssetModelHierarchy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            child_asset_model_id: Some(Val::<String>::from("placeholderxx")),
-            name: Some(Val::<String>::from("placeholder")),
+            child_asset_model_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }
@@ -513,7 +509,7 @@ impl AssetModelProperty {
     pub fn minimal() -> Self {
         Self {
             data_type: Some(Val::<DataType>::from(DataType::from("STRING"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("x")),
             type_: Some(Val::<PropertyType>::from(PropertyType::minimal())),
             ..Self::default()
         }
@@ -818,7 +814,7 @@ impl ExpressionVariable {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             value: Some(Val::<VariableValue>::from(VariableValue::minimal())),
         }
     }
@@ -1023,7 +1019,7 @@ impl PropertyPathDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("x")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -40,7 +40,7 @@ impl ComputationModel {
                 ComputationModelConfiguration::minimal(),
             )),
             computation_model_data_binding: Some(Val::<BTreeMap<String, ComputationModelDataBindingValue>>::default()),
-            computation_model_name: Some(Val::<String>::from("placeholder")),
+            computation_model_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -202,8 +202,8 @@ impl AnomalyDetectionComputationModelConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            input_properties: Some(Val::<String>::from("placeholder")),
-            result_property: Some(Val::<String>::from("placeholder")),
+            input_properties: Some(Val::<String>::from("${aa}")),
+            result_property: Some(Val::<String>::from("${aa}")),
         }
     }
 
@@ -283,8 +283,8 @@ impl AssetModelPropertyBindingValue {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            asset_model_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            property_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            asset_model_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            property_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
         }
     }
 
@@ -364,8 +364,8 @@ impl AssetPropertyBindingValue {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            asset_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            property_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            asset_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            property_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
         }
     }
 

@@ -42,9 +42,9 @@ impl Dashboard {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dashboard_definition: Some(Val::<String>::from("placeholder")),
-            dashboard_description: Some(Val::<String>::from("placeholder")),
-            dashboard_name: Some(Val::<String>::from("placeholder")),
+            dashboard_definition: Some(Val::<String>::from("a")),
+            dashboard_description: Some(Val::<String>::from("x")),
+            dashboard_name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }

@@ -34,7 +34,7 @@ impl Dataset {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dataset_name: Some(Val::<String>::from("placeholder")),
+            dataset_name: Some(Val::<String>::from("a")),
             dataset_source: Some(Val::<DatasetSource>::from(DatasetSource::minimal())),
             ..Self::default()
         }
@@ -245,8 +245,8 @@ impl KendraSourceDetail {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            knowledge_base_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            knowledge_base_arn: Some(Val::<String>::from("arn:aws:a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

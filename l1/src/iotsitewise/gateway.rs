@@ -36,7 +36,7 @@ impl Gateway {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            gateway_name: Some(Val::<String>::from("placeholder")),
+            gateway_name: Some(Val::<String>::from("x")),
             gateway_platform: Some(Val::<GatewayPlatform>::from(GatewayPlatform::minimal())),
             ..Self::default()
         }
@@ -292,7 +292,7 @@ impl GreengrassV2 {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { core_device_thing_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { core_device_thing_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -358,7 +358,7 @@ impl SiemensIe {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { iot_core_thing_name: Some(Val::<String>::from("placeholder")) }
+        Self { iot_core_thing_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -56,9 +56,9 @@ impl Portal {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            portal_contact_email: Some(Val::<String>::from("placeholder")),
-            portal_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            portal_contact_email: Some(Val::<String>::from("a@a.aa")),
+            portal_name: Some(Val::<String>::from("x")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -39,8 +39,8 @@ impl Project {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            portal_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            project_name: Some(Val::<String>::from("placeholder")),
+            portal_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
+            project_name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }

@@ -50,8 +50,8 @@ impl ComponentType {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            component_type_id: Some(Val::<String>::from("placeholder")),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            component_type_id: Some(Val::<String>::from("a")),
+            workspace_id: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }
@@ -673,7 +673,7 @@ impl LambdaFunction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arn:aws:lambda:a:000000000000:function:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

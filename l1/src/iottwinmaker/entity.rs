@@ -50,8 +50,8 @@ impl Entity {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            entity_name: Some(Val::<String>::from("placeholder")),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            entity_name: Some(Val::<String>::from("aaa")),
+            workspace_id: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

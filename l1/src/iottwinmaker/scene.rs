@@ -49,9 +49,9 @@ impl Scene {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            content_location: Some(Val::<String>::from("placeholder")),
-            scene_id: Some(Val::<String>::from("placeholder")),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            content_location: Some(Val::<String>::from("s3://A")),
+            scene_id: Some(Val::<String>::from("aaa")),
+            workspace_id: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

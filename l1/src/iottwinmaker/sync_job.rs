@@ -37,9 +37,9 @@ impl SyncJob {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            sync_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            sync_source: Some(Val::<String>::from("placeholder")),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            sync_role: Some(Val::<String>::from("arn:aws:iam::000000000000:role/a")),
+            sync_source: Some(Val::<String>::from("a")),
+            workspace_id: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -41,9 +41,9 @@ impl Workspace {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            s3_location: Some(Val::<String>::from("placeholder")),
-            workspace_id: Some(Val::<String>::from("placeholder")),
+            role: Some(Val::<String>::from("arn:aws:iam::000000000000:role/a")),
+            s3_location: Some(Val::<String>::from("arn:aws:s3:::a")),
+            workspace_id: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

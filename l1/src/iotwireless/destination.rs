@@ -46,7 +46,7 @@ impl Destination {
         Self {
             expression: Some(Val::<String>::from("placeholder")),
             expression_type: Some(Val::<ExpressionType>::from(ExpressionType::from("RuleName"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -170,7 +170,11 @@ impl SidewalkAccountInfo {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { app_server_private_key: Some(Val::<String>::from("placeholder")) }
+        Self {
+            app_server_private_key: Some(Val::<String>::from(
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -47,7 +47,7 @@ impl WirelessDevice {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_name: Some(Val::<String>::from("placeholder")),
+            destination_name: Some(Val::<String>::from("a")),
             type_: Some(Val::<WirelessDeviceType>::from(WirelessDeviceType::from("Sidewalk"))),
             ..Self::default()
         }
@@ -207,7 +207,7 @@ impl AbpV10x {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dev_addr: Some(Val::<String>::from("placeholder")),
+            dev_addr: Some(Val::<String>::from("aaaaaaaa")),
             session_keys: Some(Val::<SessionKeysAbpV10x>::from(SessionKeysAbpV10x::minimal())),
         }
     }
@@ -276,7 +276,7 @@ impl AbpV11 {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dev_addr: Some(Val::<String>::from("placeholder")),
+            dev_addr: Some(Val::<String>::from("aaaaaaaa")),
             session_keys: Some(Val::<SessionKeysAbpV11>::from(SessionKeysAbpV11::minimal())),
         }
     }
@@ -584,7 +584,10 @@ impl OtaaV10x {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { app_eui: Some(Val::<String>::from("placeholder")), app_key: Some(Val::<String>::from("placeholder")) }
+        Self {
+            app_eui: Some(Val::<String>::from("aaaaaaaaaaaaaaaa")),
+            app_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -657,9 +660,9 @@ impl OtaaV11 {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_key: Some(Val::<String>::from("placeholder")),
-            join_eui: Some(Val::<String>::from("placeholder")),
-            nwk_key: Some(Val::<String>::from("placeholder")),
+            app_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            join_eui: Some(Val::<String>::from("aaaaaaaaaaaaaaaa")),
+            nwk_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
         }
     }
 
@@ -738,8 +741,8 @@ impl SessionKeysAbpV10x {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_s_key: Some(Val::<String>::from("placeholder")),
-            nwk_s_key: Some(Val::<String>::from("placeholder")),
+            app_s_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            nwk_s_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
         }
     }
 
@@ -825,10 +828,10 @@ impl SessionKeysAbpV11 {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_s_key: Some(Val::<String>::from("placeholder")),
-            f_nwk_s_int_key: Some(Val::<String>::from("placeholder")),
-            nwk_s_enc_key: Some(Val::<String>::from("placeholder")),
-            s_nwk_s_int_key: Some(Val::<String>::from("placeholder")),
+            app_s_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            f_nwk_s_int_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            nwk_s_enc_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            s_nwk_s_int_key: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
         }
     }
 

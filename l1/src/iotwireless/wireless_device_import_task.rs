@@ -31,7 +31,7 @@ impl WirelessDeviceImportTask {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_name: Some(Val::<String>::from("placeholder")),
+            destination_name: Some(Val::<String>::from("a")),
             sidewalk: Some(Val::<Sidewalk>::from(Sidewalk::minimal())),
             ..Self::default()
         }

@@ -179,7 +179,7 @@ impl LoRaWanGateway {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            gateway_eui: Some(Val::<String>::from("placeholder")),
+            gateway_eui: Some(Val::<String>::from("00-00-00-00-00-00-00-00")),
             rf_region: Some(Val::<String>::from("placeholder")),
         }
     }

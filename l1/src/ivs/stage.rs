@@ -154,7 +154,7 @@ impl AutoParticipantRecordingConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { storage_configuration_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { storage_configuration_arn: Some(Val::<String>::from("")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -139,7 +139,7 @@ impl S3StorageConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")) }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -28,7 +28,7 @@ impl StreamKey {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { channel_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { channel_arn: Some(Val::<String>::from("arn:aws:ivs:a:0:channel/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

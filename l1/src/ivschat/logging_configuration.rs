@@ -278,7 +278,7 @@ impl FirehoseDestinationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { delivery_stream_name: Some(Val::<String>::from("placeholder")) }
+        Self { delivery_stream_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -339,7 +339,7 @@ impl S3DestinationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")) }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -69,7 +69,7 @@ impl Connector {
             )),
             kafka_connect_version: Some(Val::<String>::from("placeholder")),
             plugins: Some(Val::<Vec<Plugin>>::from(vec![Val::<Plugin>::from(Plugin::minimal())])),
-            service_execution_role_arn: Some(Val::<String>::from("placeholder")),
+            service_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -634,7 +634,10 @@ impl CustomPlugin {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_plugin_arn: Some(Val::<String>::from("placeholder")), revision: Some(Val::<i64>::from(1i64)) }
+        Self {
+            custom_plugin_arn: Some(Val::<String>::from("arn:aws:kafkaconnect:a")),
+            revision: Some(Val::<i64>::from(1i64)),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1388,8 +1391,8 @@ impl Vpc {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 
@@ -1471,7 +1474,7 @@ impl WorkerConfiguration {
     pub fn minimal() -> Self {
         Self {
             revision: Some(Val::<i64>::from(1i64)),
-            worker_configuration_arn: Some(Val::<String>::from("placeholder")),
+            worker_configuration_arn: Some(Val::<String>::from("arn:aws:kafkaconnect:a")),
         }
     }
 

@@ -61,7 +61,7 @@ impl DataSource {
     pub fn minimal() -> Self {
         Self {
             index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             type_: Some(Val::<Type>::from(Type::from("S3"))),
             ..Self::default()
         }
@@ -795,8 +795,8 @@ impl ConfluenceConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_arn: Some(Val::<String>::from("placeholder")),
-            server_url: Some(Val::<String>::from("placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
+            server_url: Some(Val::<String>::from("http://a")),
             version: Some(Val::<ConfluenceVersion>::from(ConfluenceVersion::from("CLOUD"))),
             ..Self::default()
         }
@@ -1291,7 +1291,7 @@ impl ConnectionConfiguration {
             database_host: Some(Val::<String>::from("placeholder")),
             database_name: Some(Val::<String>::from("placeholder")),
             database_port: Some(Val::<i64>::from(1i64)),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
             table_name: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -1721,8 +1721,8 @@ impl DataSourceVpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0")])),
         }
     }
 
@@ -1927,7 +1927,7 @@ impl DocumentAttributeCondition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            condition_document_attribute_key: Some(Val::<String>::from("placeholder")),
+            condition_document_attribute_key: Some(Val::<String>::from("aa")),
             operator: Some(Val::<ConditionOperator>::from(ConditionOperator::from("GreaterThan"))),
             ..Self::default()
         }
@@ -2013,7 +2013,7 @@ impl DocumentAttributeTarget {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_document_attribute_key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { target_document_attribute_key: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2244,7 +2244,7 @@ impl GoogleDriveConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { secret_arn: Some(Val::<String>::from("arn:a::::a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2380,8 +2380,8 @@ impl HookConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            lambda_arn: Some(Val::<String>::from("placeholder")),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             ..Self::default()
         }
     }
@@ -2543,8 +2543,8 @@ impl OneDriveConfiguration {
     pub fn minimal() -> Self {
         Self {
             one_drive_users: Some(Val::<OneDriveUsers>::from(OneDriveUsers::minimal())),
-            secret_arn: Some(Val::<String>::from("placeholder")),
-            tenant_domain: Some(Val::<String>::from("placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
+            tenant_domain: Some(Val::<String>::from("a-a.aa")),
             ..Self::default()
         }
     }
@@ -2673,7 +2673,7 @@ impl OneDriveUsers {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            one_drive_user_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            one_drive_user_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a@a.aa")])),
             ..Self::default()
         }
     }
@@ -2748,7 +2748,7 @@ impl ProxyConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { host: Some(Val::<String>::from("placeholder")), port: Some(Val::<i64>::from(1i64)), ..Self::default() }
+        Self { host: Some(Val::<String>::from("a")), port: Some(Val::<i64>::from(1i64)), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2836,7 +2836,7 @@ impl S3DataSourceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2946,7 +2946,7 @@ impl S3Path {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), key: Some(Val::<String>::from("placeholder")) }
+        Self { bucket: Some(Val::<String>::from("placeholder-bucket")), key: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3139,8 +3139,8 @@ impl SalesforceConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_arn: Some(Val::<String>::from("placeholder")),
-            server_url: Some(Val::<String>::from("placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
+            server_url: Some(Val::<String>::from("http://a")),
             ..Self::default()
         }
     }
@@ -3763,8 +3763,8 @@ impl ServiceNowConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            host_url: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            host_url: Some(Val::<String>::from("a.service-now.com")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
             service_now_build_version: Some(Val::<ServiceNowBuildVersionType>::from(ServiceNowBuildVersionType::from(
                 "LONDON",
             ))),
@@ -4162,9 +4162,9 @@ impl SharePointConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
             share_point_version: Some(Val::<SharePointVersion>::from(SharePointVersion::from("SHAREPOINT_ONLINE"))),
-            urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("http://a")])),
             ..Self::default()
         }
     }
@@ -4563,8 +4563,8 @@ impl WebCrawlerBasicAuthentication {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            credentials: Some(Val::<String>::from("placeholder")),
-            host: Some(Val::<String>::from("placeholder")),
+            credentials: Some(Val::<String>::from("arn:a::::a")),
+            host: Some(Val::<String>::from("a")),
             port: Some(Val::<i64>::from(1i64)),
         }
     }
@@ -4787,7 +4787,7 @@ impl WebCrawlerSeedUrlConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { seed_urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self { seed_urls: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("http://a")])), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4857,7 +4857,7 @@ impl WebCrawlerSiteMapsConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { site_maps: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { site_maps: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("http://a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4996,7 +4996,7 @@ impl WorkDocsConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { organization_id: Some(Val::<String>::from("placeholderx")), ..Self::default() }
+        Self { organization_id: Some(Val::<String>::from("d-0000000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,8 +55,8 @@ impl Faq {
     pub fn minimal() -> Self {
         Self {
             index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_path: Some(Val::<S3Path>::from(S3Path::minimal())),
             ..Self::default()
         }
@@ -214,7 +214,7 @@ impl S3Path {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), key: Some(Val::<String>::from("placeholder")) }
+        Self { bucket: Some(Val::<String>::from("aaa")), key: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

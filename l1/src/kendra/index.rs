@@ -56,8 +56,8 @@ impl Index {
     pub fn minimal() -> Self {
         Self {
             edition: Some(Val::<Edition>::from(Edition::from("DEVELOPER_EDITION"))),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
+            role_arn: Some(Val::<String>::from("arn:a::::a")),
             ..Self::default()
         }
     }

@@ -27,7 +27,7 @@ impl ResourcePolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            resource_arn: Some(Val::<String>::from("placeholder")),
+            resource_arn: Some(Val::<String>::from("arn:awsa:kinesis:a:000000000000:stream/a")),
             resource_policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

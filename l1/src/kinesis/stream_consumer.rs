@@ -34,8 +34,8 @@ impl StreamConsumer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            consumer_name: Some(Val::<String>::from("placeholder")),
-            stream_arn: Some(Val::<String>::from("placeholder")),
+            consumer_name: Some(Val::<String>::from("a")),
+            stream_arn: Some(Val::<String>::from("arn:awsa:kinesis:a:000000000000:stream/a")),
             ..Self::default()
         }
     }

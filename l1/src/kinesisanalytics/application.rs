@@ -319,7 +319,7 @@ impl InputLambdaProcessor {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -644,7 +644,7 @@ impl KinesisFirehoseInput {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -721,7 +721,7 @@ impl KinesisStreamsInput {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -183,7 +183,7 @@ impl KinesisFirehoseOutput {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -260,7 +260,7 @@ impl KinesisStreamsOutput {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -337,7 +337,7 @@ impl LambdaOutput {
     pub fn minimal() -> Self {
         Self {
             resource_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -647,7 +647,7 @@ impl S3ReferenceDataSource {
         Self {
             bucket_arn: Some(Val::<String>::from("placeholder")),
             file_key: Some(Val::<String>::from("placeholder")),
-            reference_role_arn: Some(Val::<String>::from("placeholder")),
+            reference_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -49,7 +49,7 @@ impl Application {
     pub fn minimal() -> Self {
         Self {
             runtime_environment: Some(Val::<RuntimeEnvironment>::from(RuntimeEnvironment::from("FLINK-1_11"))),
-            service_execution_role: Some(Val::<String>::from("placeholder")),
+            service_execution_role: Some(Val::<String>::from("arn:a")),
             ..Self::default()
         }
     }
@@ -480,7 +480,7 @@ impl ApplicationMaintenanceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { application_maintenance_window_start_time: Some(Val::<String>::from("placeholder")) }
+        Self { application_maintenance_window_start_time: Some(Val::<String>::from("00:00")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1382,7 +1382,7 @@ impl Input {
     pub fn minimal() -> Self {
         Self {
             input_schema: Some(Val::<InputSchema>::from(InputSchema::minimal())),
-            name_prefix: Some(Val::<String>::from("placeholder")),
+            name_prefix: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1477,7 +1477,7 @@ impl InputLambdaProcessor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_arn: Some(Val::<String>::from("placeholder")) }
+        Self { resource_arn: Some(Val::<String>::from("arn:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1734,7 +1734,7 @@ impl JsonMappingParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { record_row_path: Some(Val::<String>::from("placeholder")) }
+        Self { record_row_path: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1794,7 +1794,7 @@ impl KinesisFirehoseInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_arn: Some(Val::<String>::from("placeholder")) }
+        Self { resource_arn: Some(Val::<String>::from("arn:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1854,7 +1854,7 @@ impl KinesisStreamsInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_arn: Some(Val::<String>::from("placeholder")) }
+        Self { resource_arn: Some(Val::<String>::from("arn:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1983,9 +1983,9 @@ impl MavenReference {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            artifact_id: Some(Val::<String>::from("placeholder")),
-            group_id: Some(Val::<String>::from("placeholder")),
-            version: Some(Val::<String>::from("placeholder")),
+            artifact_id: Some(Val::<String>::from("a")),
+            group_id: Some(Val::<String>::from("a")),
+            version: Some(Val::<String>::from("a")),
         }
     }
 
@@ -2313,7 +2313,7 @@ impl RecordColumn {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             sql_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2522,7 +2522,7 @@ impl S3ContentBaseLocation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_arn: Some(Val::<String>::from("arn:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2597,7 +2597,7 @@ impl S3ContentLocation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_arn: Some(Val::<String>::from("placeholder")),
+            bucket_arn: Some(Val::<String>::from("arn:a")),
             file_key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2809,7 +2809,7 @@ impl VpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }

@@ -379,7 +379,7 @@ impl AmazonOpenSearchServerlessDestinationConfiguration {
     pub fn minimal() -> Self {
         Self {
             index_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             ..Self::default()
         }
@@ -665,7 +665,7 @@ impl AmazonopensearchserviceDestinationConfiguration {
     pub fn minimal() -> Self {
         Self {
             index_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             ..Self::default()
         }
@@ -877,7 +877,7 @@ impl AuthenticationConfiguration {
     pub fn minimal() -> Self {
         Self {
             connectivity: Some(Val::<Connectivity>::from(Connectivity::from("PUBLIC"))),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -1475,9 +1475,9 @@ impl DatabaseSourceConfiguration {
                 DatabaseSourceVpcConfiguration::minimal(),
             )),
             databases: Some(Val::<Databases>::from(Databases::minimal())),
-            endpoint: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("a")),
             port: Some(Val::<i64>::from(0i64)),
-            snapshot_watermark_table: Some(Val::<String>::from("placeholder")),
+            snapshot_watermark_table: Some(Val::<String>::from("F")),
             tables: Some(Val::<DatabaseTables>::from(DatabaseTables::minimal())),
             type_: Some(Val::<DatabaseSourceConfigurationType>::from(DatabaseSourceConfigurationType::from("MySQL"))),
             ..Self::default()
@@ -2006,8 +2006,8 @@ impl DestinationTableConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_database_name: Some(Val::<String>::from("placeholder")),
-            destination_table_name: Some(Val::<String>::from("placeholder")),
+            destination_database_name: Some(Val::<String>::from("a")),
+            destination_table_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -2377,7 +2377,7 @@ impl ElasticsearchDestinationConfiguration {
     pub fn minimal() -> Self {
         Self {
             index_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             ..Self::default()
         }
@@ -2685,8 +2685,8 @@ impl ExtendedS3DestinationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            bucket_arn: Some(Val::<String>::from("arn:a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -2905,7 +2905,7 @@ impl HttpEndpointCommonAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            attribute_name: Some(Val::<String>::from("placeholder")),
+            attribute_name: Some(Val::<String>::from("a")),
             attribute_value: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -2989,7 +2989,7 @@ impl HttpEndpointConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { url: Some(Val::<String>::from("https://")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3295,7 +3295,7 @@ impl IcebergDestinationConfiguration {
     pub fn minimal() -> Self {
         Self {
             catalog_configuration: Some(Val::<CatalogConfiguration>::from(CatalogConfiguration::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             ..Self::default()
         }
@@ -3503,8 +3503,8 @@ impl KinesisStreamSourceConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            kinesis_stream_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            kinesis_stream_arn: Some(Val::<String>::from("arn:a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -3578,7 +3578,7 @@ impl KmsEncryptionConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { awskms_key_arn: Some(Val::<String>::from("placeholder")) }
+        Self { awskms_key_arn: Some(Val::<String>::from("arn:a:kms:a:000000000000:key/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3651,8 +3651,8 @@ impl MskSourceConfiguration {
             authentication_configuration: Some(Val::<AuthenticationConfiguration>::from(
                 AuthenticationConfiguration::minimal(),
             )),
-            msk_cluster_arn: Some(Val::<String>::from("placeholder")),
-            topic_name: Some(Val::<String>::from("placeholder")),
+            msk_cluster_arn: Some(Val::<String>::from("arn:a")),
+            topic_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -4102,7 +4102,7 @@ impl PartitionField {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source_name: Some(Val::<String>::from("placeholder")) }
+        Self { source_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4350,7 +4350,7 @@ impl ProcessorParameter {
     pub fn minimal() -> Self {
         Self {
             parameter_name: Some(Val::<ParameterName>::from(ParameterName::from("BufferIntervalInSeconds"))),
-            parameter_value: Some(Val::<String>::from("placeholder")),
+            parameter_value: Some(Val::<String>::from("a")),
         }
     }
 
@@ -4455,9 +4455,9 @@ impl RedshiftDestinationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cluster_jdbcurl: Some(Val::<String>::from("placeholder")),
+            cluster_jdbcurl: Some(Val::<String>::from("jdbc:redshift://A.redshift.a:0/a")),
             copy_command: Some(Val::<CopyCommand>::from(CopyCommand::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             ..Self::default()
         }
@@ -4734,8 +4734,8 @@ impl S3DestinationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            bucket_arn: Some(Val::<String>::from("arn:a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -5265,9 +5265,9 @@ impl SnowflakeDestinationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_url: Some(Val::<String>::from("placeholderxxxxxxxxxxxxx")),
+            account_url: Some(Val::<String>::from("a.snowflakecomputing.com")),
             database: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_configuration: Some(Val::<S3DestinationConfiguration>::from(S3DestinationConfiguration::minimal())),
             schema: Some(Val::<String>::from("placeholder")),
             table: Some(Val::<String>::from("placeholder")),
@@ -5984,7 +5984,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6057,9 +6057,9 @@ impl VpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 

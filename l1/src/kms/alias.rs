@@ -30,7 +30,7 @@ impl Alias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            alias_name: Some(Val::<String>::from("placeholder")),
+            alias_name: Some(Val::<String>::from("alias/placeholder")),
             target_key_id: Some(Val::<String>::from("placeholder")),
         }
     }

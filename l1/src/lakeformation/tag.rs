@@ -33,8 +33,8 @@ impl Tag {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            tag_key: Some(Val::<String>::from("placeholder")),
-            tag_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            tag_key: Some(Val::<String>::from("a")),
+            tag_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ..Self::default()
         }
     }

@@ -219,8 +219,8 @@ impl LfTagPair {
     pub fn minimal() -> Self {
         Self {
             catalog_id: Some(Val::<String>::from("placeholderx")),
-            tag_key: Some(Val::<String>::from("placeholder")),
-            tag_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            tag_key: Some(Val::<String>::from("a")),
+            tag_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 

@@ -41,8 +41,8 @@ impl Alias {
     pub fn minimal() -> Self {
         Self {
             function_name: Some(Val::<String>::from("placeholder")),
-            function_version: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            function_version: Some(Val::<String>::from("$LATEST")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -190,7 +190,11 @@ impl CapacityProviderPermissionsConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { capacity_provider_operator_role_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            capacity_provider_operator_role_arn: Some(Val::<String>::from(
+                "arn:aws:iam::123456789012:role/placeholder",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -330,8 +334,8 @@ impl CapacityProviderVpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-0")])),
         }
     }
 

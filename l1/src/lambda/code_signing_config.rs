@@ -153,7 +153,9 @@ impl AllowedPublishers {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { signing_profile_version_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderx")])) }
+        Self {
+            signing_profile_version_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:awsa:a:::a")])),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -38,8 +38,8 @@ impl EventInvokeConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            function_name: Some(Val::<String>::from("placeholder")),
-            qualifier: Some(Val::<String>::from("placeholder")),
+            function_name: Some(Val::<String>::from("a")),
+            qualifier: Some(Val::<String>::from("$LATEST")),
             ..Self::default()
         }
     }
@@ -213,7 +213,7 @@ impl OnFailure {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { destination: Some(Val::<String>::from("placeholder")) }
+        Self { destination: Some(Val::<String>::from("")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -269,7 +269,7 @@ impl OnSuccess {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { destination: Some(Val::<String>::from("placeholder")) }
+        Self { destination: Some(Val::<String>::from("")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

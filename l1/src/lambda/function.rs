@@ -111,7 +111,7 @@ impl Function {
     pub fn minimal() -> Self {
         Self {
             code: Some(Val::<Code>::from(Code::minimal())),
-            role: Some(Val::<String>::from("placeholder")),
+            role: Some(Val::<String>::from("arn::iam::000000000000:rolea")),
             ..Self::default()
         }
     }
@@ -834,8 +834,10 @@ impl FileSystemConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            arn: Some(Val::<String>::from("placeholder")),
-            local_mount_path: Some(Val::<String>::from("placeholder")),
+            arn: Some(Val::<String>::from(
+                "arn:awsa:elasticfilesystem:aa-a-0:000000000000:access-point/fsap-aaaaaaaaaaaaaaaaa",
+            )),
+            local_mount_path: Some(Val::<String>::from("/mnt/a")),
         }
     }
 
@@ -1057,7 +1059,10 @@ impl LambdaManagedInstancesCapacityProviderConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { capacity_provider_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            capacity_provider_arn: Some(Val::<String>::from("arn:awsa:lambda:aa-a-0:000000000000:capacity-provider:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -183,7 +183,7 @@ impl Content {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             s3_key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

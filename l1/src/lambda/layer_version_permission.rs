@@ -36,9 +36,9 @@ impl LayerVersionPermission {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            action: Some(Val::<String>::from("placeholder")),
+            action: Some(Val::<String>::from("lambda:GetLayerVersion")),
             layer_version_arn: Some(Val::<String>::from("placeholder")),
-            principal: Some(Val::<String>::from("placeholder")),
+            principal: Some(Val::<String>::from("000000000000")),
             ..Self::default()
         }
     }

@@ -59,9 +59,9 @@ impl Permission {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            action: Some(Val::<String>::from("placeholder")),
-            function_name: Some(Val::<String>::from("placeholder")),
-            principal: Some(Val::<String>::from("placeholder")),
+            action: Some(Val::<String>::from("lambda:*")),
+            function_name: Some(Val::<String>::from("a")),
+            principal: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -36,7 +36,7 @@ impl Url {
     pub fn minimal() -> Self {
         Self {
             auth_type: Some(Val::<AuthType>::from(AuthType::from("AWS_IAM"))),
-            target_function_arn: Some(Val::<String>::from("placeholder")),
+            target_function_arn: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

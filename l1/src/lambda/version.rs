@@ -36,7 +36,7 @@ impl Version {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { function_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { function_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -39,9 +39,9 @@ impl Deployment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            deployment_pattern_name: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            workload_name: Some(Val::<String>::from("placeholder")),
+            deployment_pattern_name: Some(Val::<String>::from("Aa")),
+            name: Some(Val::<String>::from("A")),
+            workload_name: Some(Val::<String>::from("Aa")),
             ..Self::default()
         }
     }
@@ -202,7 +202,7 @@ impl Tags {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -63,8 +63,8 @@ impl Bot {
         Self {
             data_privacy: Some(Val::<DataPrivacy>::from(DataPrivacy::minimal())),
             idle_session_ttl_in_seconds: Some(Val::<i64>::from(60i64)),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")),
+            name: Some(Val::<String>::from("0")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1789,7 +1789,7 @@ impl ConditionalBranch {
     pub fn minimal() -> Self {
         Self {
             condition: Some(Val::<Condition>::from(Condition::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             next_step: Some(Val::<DialogState>::from(DialogState::minimal())),
             ..Self::default()
         }
@@ -2365,7 +2365,10 @@ impl DeepgramSpeechModelConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { api_token_secret_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self {
+            api_token_secret_arn: Some(Val::<String>::from("arn:awsA:secretsmanager:a:000000000000:secret:A-AAAAAA")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2862,8 +2865,8 @@ impl DtmfSpecification {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            deletion_character: Some(Val::<String>::from("placeholder")),
-            end_character: Some(Val::<String>::from("placeholder")),
+            deletion_character: Some(Val::<String>::from("A")),
+            end_character: Some(Val::<String>::from("A")),
             end_timeout_ms: Some(Val::<i64>::from(1i64)),
             max_length: Some(Val::<i64>::from(1i64)),
         }
@@ -3656,8 +3659,8 @@ impl GrammarSlotTypeSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            s3_bucket_name: Some(Val::<String>::from("placeholder")),
-            s3_object_key: Some(Val::<String>::from("placeholder")),
+            s3_bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            s3_object_key: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }
@@ -3894,7 +3897,7 @@ impl InputContext {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3994,7 +3997,7 @@ impl Intent {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4555,7 +4558,10 @@ impl KendraConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kendra_index: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxx")), ..Self::default() }
+        Self {
+            kendra_index: Some(Val::<String>::from("arn:awsa:kendra:a-a-0:000000000000:index/aa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4629,7 +4635,7 @@ impl LambdaCodeHook {
     pub fn minimal() -> Self {
         Self {
             code_hook_interface_version: Some(Val::<String>::from("place")),
-            lambda_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
         }
     }
 
@@ -5119,7 +5125,7 @@ impl OutputContext {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             time_to_live_in_seconds: Some(Val::<i64>::from(5i64)),
             turns_to_live: Some(Val::<i64>::from(1i64)),
         }
@@ -5686,7 +5692,11 @@ impl QInConnectAssistantConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { assistant_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            assistant_arn: Some(Val::<String>::from(
+                "arn:a:wisdom:a:000000000000:a/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6182,7 +6192,7 @@ impl S3BucketLogDestination {
     pub fn minimal() -> Self {
         Self {
             log_prefix: Some(Val::<String>::from("placeholder")),
-            s3_bucket_arn: Some(Val::<String>::from("placeholder")),
+            s3_bucket_arn: Some(Val::<String>::from("arn:a:s3:::aaa")),
             ..Self::default()
         }
     }
@@ -6266,8 +6276,8 @@ impl S3Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            s3_bucket: Some(Val::<String>::from("placeholder")),
-            s3_object_key: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
+            s3_object_key: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }
@@ -6650,7 +6660,7 @@ impl Slot {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             slot_type_name: Some(Val::<String>::from("placeholder")),
             value_elicitation_setting: Some(Val::<SlotValueElicitationSetting>::from(
                 SlotValueElicitationSetting::minimal(),
@@ -6991,7 +7001,7 @@ impl SlotPriority {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { priority: Some(Val::<i64>::from(0i64)), slot_name: Some(Val::<String>::from("placeholder")) }
+        Self { priority: Some(Val::<i64>::from(0i64)), slot_name: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -7137,7 +7147,7 @@ impl SlotType {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -7726,7 +7736,7 @@ impl Specifications {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            slot_type_id: Some(Val::<String>::from("placeholder")),
+            slot_type_id: Some(Val::<String>::from("AMAZON.a")),
             value_elicitation_setting: Some(Val::<SubSlotValueElicitationSetting>::from(
                 SubSlotValueElicitationSetting::minimal(),
             )),
@@ -8214,8 +8224,8 @@ impl SubSlotTypeComposition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            slot_type_id: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
+            slot_type_id: Some(Val::<String>::from("AMAZON.a")),
             ..Self::default()
         }
     }

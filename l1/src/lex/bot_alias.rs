@@ -51,7 +51,7 @@ impl BotAlias {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bot_alias_name: Some(Val::<String>::from("placeholder")),
+            bot_alias_name: Some(Val::<String>::from("0")),
             bot_id: Some(Val::<String>::from("placeholde")),
             ..Self::default()
         }
@@ -678,7 +678,7 @@ impl LambdaCodeHook {
     pub fn minimal() -> Self {
         Self {
             code_hook_interface_version: Some(Val::<String>::from("place")),
-            lambda_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            lambda_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
         }
     }
 
@@ -760,7 +760,7 @@ impl S3BucketLogDestination {
     pub fn minimal() -> Self {
         Self {
             log_prefix: Some(Val::<String>::from("placeholder")),
-            s3_bucket_arn: Some(Val::<String>::from("placeholder")),
+            s3_bucket_arn: Some(Val::<String>::from("arn:a:s3:::aaa")),
             ..Self::default()
         }
     }

@@ -158,7 +158,7 @@ impl BotVersionLocaleDetails {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source_bot_version: Some(Val::<String>::from("place")) }
+        Self { source_bot_version: Some(Val::<String>::from("DRAFT")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

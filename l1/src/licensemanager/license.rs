@@ -754,7 +754,10 @@ impl ValidityDateFormat {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { begin: Some(Val::<String>::from("placeholder")), end: Some(Val::<String>::from("placeholder")) }
+        Self {
+            begin: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            end: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -46,13 +46,13 @@ impl Alarm {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            alarm_name: Some(Val::<String>::from("placeholder")),
+            alarm_name: Some(Val::<String>::from("aaa")),
             comparison_operator: Some(Val::<ComparisonOperator>::from(ComparisonOperator::from(
                 "GreaterThanOrEqualToThreshold",
             ))),
             evaluation_periods: Some(Val::<i64>::from(1i64)),
             metric_name: Some(Val::<MetricName>::from(MetricName::from("BurstCapacityPercentage"))),
-            monitored_resource_name: Some(Val::<String>::from("placeholder")),
+            monitored_resource_name: Some(Val::<String>::from("aaa")),
             threshold: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
         }

@@ -39,8 +39,8 @@ impl Bucket {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
-            bundle_id: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("aaa")),
+            bundle_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

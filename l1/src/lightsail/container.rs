@@ -43,7 +43,7 @@ impl Container {
         Self {
             power: Some(Val::<Power>::from(Power::from("large"))),
             scale: Some(Val::<i64>::from(1i64)),
-            service_name: Some(Val::<String>::from("placeholder")),
+            service_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -69,7 +69,7 @@ impl Database {
             master_username: Some(Val::<String>::from("placeholder")),
             relational_database_blueprint_id: Some(Val::<String>::from("placeholder")),
             relational_database_bundle_id: Some(Val::<String>::from("placeholder")),
-            relational_database_name: Some(Val::<String>::from("placeholder")),
+            relational_database_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -33,8 +33,8 @@ impl DatabaseSnapshot {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            relational_database_name: Some(Val::<String>::from("placeholder")),
-            relational_database_snapshot_name: Some(Val::<String>::from("placeholder")),
+            relational_database_name: Some(Val::<String>::from("aaa")),
+            relational_database_snapshot_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

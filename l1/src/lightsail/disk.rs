@@ -38,7 +38,7 @@ impl Disk {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            disk_name: Some(Val::<String>::from("placeholder")),
+            disk_name: Some(Val::<String>::from("aaa")),
             size_in_gb: Some(Val::<i64>::from(1i64)),
             ..Self::default()
         }

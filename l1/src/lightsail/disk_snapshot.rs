@@ -34,8 +34,8 @@ impl DiskSnapshot {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            disk_name: Some(Val::<String>::from("placeholder")),
-            disk_snapshot_name: Some(Val::<String>::from("placeholder")),
+            disk_name: Some(Val::<String>::from("aaa")),
+            disk_snapshot_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -46,7 +46,7 @@ impl Distribution {
         Self {
             bundle_id: Some(Val::<String>::from("placeholder")),
             default_cache_behavior: Some(Val::<CacheBehavior>::from(CacheBehavior::minimal())),
-            distribution_name: Some(Val::<String>::from("placeholder")),
+            distribution_name: Some(Val::<String>::from("aaa")),
             origin: Some(Val::<InputOrigin>::from(InputOrigin::minimal())),
             ..Self::default()
         }

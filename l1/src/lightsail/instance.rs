@@ -57,9 +57,9 @@ impl Instance {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            blueprint_id: Some(Val::<String>::from("placeholder")),
-            bundle_id: Some(Val::<String>::from("placeholder")),
-            instance_name: Some(Val::<String>::from("placeholder")),
+            blueprint_id: Some(Val::<String>::from("a")),
+            bundle_id: Some(Val::<String>::from("a")),
+            instance_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }
@@ -430,7 +430,7 @@ impl Disk {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            disk_name: Some(Val::<String>::from("placeholder")),
+            disk_name: Some(Val::<String>::from("aaa")),
             path: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

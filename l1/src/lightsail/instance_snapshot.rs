@@ -30,8 +30,8 @@ impl InstanceSnapshot {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_name: Some(Val::<String>::from("placeholder")),
-            instance_snapshot_name: Some(Val::<String>::from("placeholder")),
+            instance_name: Some(Val::<String>::from("aaa")),
+            instance_snapshot_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -43,7 +43,7 @@ impl LoadBalancer {
     pub fn minimal() -> Self {
         Self {
             instance_port: Some(Val::<i64>::from(-1i64)),
-            load_balancer_name: Some(Val::<String>::from("placeholder")),
+            load_balancer_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -37,8 +37,8 @@ impl LoadBalancerTlsCertificate {
     pub fn minimal() -> Self {
         Self {
             certificate_domain_name: Some(Val::<String>::from("placeholder")),
-            certificate_name: Some(Val::<String>::from("placeholder")),
-            load_balancer_name: Some(Val::<String>::from("placeholder")),
+            certificate_name: Some(Val::<String>::from("aaa")),
+            load_balancer_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -25,7 +25,7 @@ impl StaticIp {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_ip_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { static_ip_name: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -45,7 +45,7 @@ impl ApiKey {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key_name: Some(Val::<String>::from("placeholder")),
+            key_name: Some(Val::<String>::from("a")),
             restrictions: Some(Val::<ApiKeyRestrictions>::from(ApiKeyRestrictions::minimal())),
             ..Self::default()
         }
@@ -208,9 +208,9 @@ impl AndroidApp {
     pub fn minimal() -> Self {
         Self {
             certificate_fingerprint: Some(Val::<String>::from(
-                "placeholderxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA:AA",
             )),
-            package: Some(Val::<String>::from("placeholder")),
+            package: Some(Val::<String>::from("AA.AA")),
         }
     }
 
@@ -296,8 +296,8 @@ impl ApiKeyRestrictions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            allow_actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            allow_resources: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            allow_actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("geo:a")])),
+            allow_resources: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:a.a:geo:a.a:0:*")])),
             ..Self::default()
         }
     }
@@ -415,7 +415,7 @@ impl AppleApp {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bundle_id: Some(Val::<String>::from("placeholder")) }
+        Self { bundle_id: Some(Val::<String>::from("A.A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -476,7 +476,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

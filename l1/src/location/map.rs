@@ -38,7 +38,7 @@ impl Map {
     pub fn minimal() -> Self {
         Self {
             configuration: Some(Val::<MapConfiguration>::from(MapConfiguration::minimal())),
-            map_name: Some(Val::<String>::from("placeholder")),
+            map_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -184,7 +184,7 @@ impl MapConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { style: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { style: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -262,7 +262,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -37,7 +37,7 @@ impl RouteCalculator {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            calculator_name: Some(Val::<String>::from("placeholder")),
+            calculator_name: Some(Val::<String>::from("a")),
             data_source: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -180,7 +180,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

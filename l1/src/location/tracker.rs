@@ -46,7 +46,7 @@ impl Tracker {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { tracker_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { tracker_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -207,7 +207,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

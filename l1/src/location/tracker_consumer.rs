@@ -29,10 +29,7 @@ impl TrackerConsumer {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            consumer_arn: Some(Val::<String>::from("placeholder")),
-            tracker_name: Some(Val::<String>::from("placeholder")),
-        }
+        Self { consumer_arn: Some(Val::<String>::from("arn:a.a:a.a:::")), tracker_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

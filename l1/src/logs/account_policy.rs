@@ -36,7 +36,7 @@ impl AccountPolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<String>::from("placeholder")),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
             policy_type: Some(Val::<PolicyType>::from(PolicyType::from("DATA_PROTECTION_POLICY"))),
             ..Self::default()
         }

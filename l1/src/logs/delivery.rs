@@ -47,7 +47,7 @@ impl Delivery {
     pub fn minimal() -> Self {
         Self {
             delivery_destination_arn: Some(Val::<String>::from("placeholderxxxxx")),
-            delivery_source_name: Some(Val::<String>::from("placeholder")),
+            delivery_source_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

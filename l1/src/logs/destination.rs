@@ -40,8 +40,8 @@ impl Destination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            destination_name: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             target_arn: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

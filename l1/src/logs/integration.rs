@@ -29,7 +29,7 @@ impl Integration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            integration_name: Some(Val::<String>::from("placeholder")),
+            integration_name: Some(Val::<String>::from("A")),
             integration_type: Some(Val::<IntegrationType>::from(IntegrationType::from("OPENSEARCH"))),
             resource_config: Some(Val::<ResourceConfig>::from(ResourceConfig::minimal())),
         }

@@ -283,9 +283,9 @@ impl MetricTransformation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            metric_name: Some(Val::<String>::from("placeholder")),
-            metric_namespace: Some(Val::<String>::from("placeholder")),
-            metric_value: Some(Val::<String>::from("placeholder")),
+            metric_name: Some(Val::<String>::from("x")),
+            metric_namespace: Some(Val::<String>::from("0")),
+            metric_value: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -31,7 +31,7 @@ impl ResourcePolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("aa")),
         }
     }
 

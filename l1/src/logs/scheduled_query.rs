@@ -68,8 +68,8 @@ impl ScheduledQuery {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            name: Some(Val::<String>::from("a")),
             query_language: Some(Val::<QueryLanguage>::from(QueryLanguage::from("CWLI"))),
             query_string: Some(Val::<String>::from("placeholder")),
             schedule_expression: Some(Val::<String>::from("placeholder")),
@@ -337,8 +337,8 @@ impl S3Configuration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_identifier: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            destination_identifier: Some(Val::<String>::from("s3://aaa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

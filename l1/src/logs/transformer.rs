@@ -29,7 +29,7 @@ impl Transformer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            log_group_identifier: Some(Val::<String>::from("placeholder")),
+            log_group_identifier: Some(Val::<String>::from("a")),
             transformer_config: Some(Val::<Vec<Processor>>::from(vec![Val::<Processor>::from(Processor::minimal())])),
         }
     }
@@ -139,7 +139,7 @@ impl AddKeyEntry {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("aaa")),
             value: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -344,11 +344,7 @@ impl CopyValueEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            source: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { source: Some(Val::<String>::from("aaa")), target: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -532,9 +528,9 @@ impl DateTimeConverter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            match_patterns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            source: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
+            match_patterns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
+            source: Some(Val::<String>::from("aaa")),
+            target: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }
@@ -788,11 +784,7 @@ impl ListToMap {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            key: Some(Val::<String>::from("placeholder")),
-            source: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { key: Some(Val::<String>::from("aaa")), source: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -948,11 +940,7 @@ impl MoveKeyEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            source: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { source: Some(Val::<String>::from("aaa")), target: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1656,7 +1644,7 @@ impl Processor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { add_keys: Some(Val::<AddKeys>::from(AddKeys::minimal())), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1848,11 +1836,7 @@ impl RenameKeyEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            key: Some(Val::<String>::from("placeholder")),
-            rename_to: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { key: Some(Val::<String>::from("aaa")), rename_to: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2055,7 +2039,7 @@ impl SplitStringEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { delimiter: Some(Val::<String>::from("placeholder")), source: Some(Val::<String>::from("placeholder")) }
+        Self { delimiter: Some(Val::<String>::from("placeholder")), source: Some(Val::<String>::from("aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2194,7 +2178,7 @@ impl SubstituteStringEntry {
     pub fn minimal() -> Self {
         Self {
             from: Some(Val::<String>::from("placeholder")),
-            source: Some(Val::<String>::from("placeholder")),
+            source: Some(Val::<String>::from("aaa")),
             to: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -2396,7 +2380,7 @@ impl TypeConverterEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), type_: Some(Val::<Type>::from(Type::from("boolean"))) }
+        Self { key: Some(Val::<String>::from("aaa")), type_: Some(Val::<Type>::from(Type::from("boolean"))) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

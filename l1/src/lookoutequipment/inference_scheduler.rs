@@ -58,8 +58,8 @@ impl InferenceScheduler {
             data_input_configuration: Some(Val::<DataInputConfiguration>::from(DataInputConfiguration::minimal())),
             data_output_configuration: Some(Val::<DataOutputConfiguration>::from(DataOutputConfiguration::minimal())),
             data_upload_frequency: Some(Val::<DataUploadFrequency>::from(DataUploadFrequency::from("PT5M"))),
-            model_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            model_name: Some(Val::<String>::from("0")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -446,7 +446,7 @@ impl S3InputConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -517,7 +517,7 @@ impl S3OutputConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -588,7 +588,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -24,7 +24,7 @@ impl Project {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { project_name: Some(Val::<String>::from("placeholder")) }
+        Self { project_name: Some(Val::<String>::from("aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,7 +44,7 @@ impl Application {
     pub fn minimal() -> Self {
         Self {
             engine_type: Some(Val::<EngineType>::from(EngineType::from("microfocus"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }
@@ -188,7 +188,7 @@ impl Definition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_location: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_location: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

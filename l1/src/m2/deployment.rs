@@ -32,9 +32,9 @@ impl Deployment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("a")),
             application_version: Some(Val::<i64>::from(1i64)),
-            environment_id: Some(Val::<String>::from("placeholder")),
+            environment_id: Some(Val::<String>::from("a")),
         }
     }
 

@@ -63,8 +63,8 @@ impl Environment {
     pub fn minimal() -> Self {
         Self {
             engine_type: Some(Val::<EngineType>::from(EngineType::from("microfocus"))),
-            instance_type: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            instance_type: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }
@@ -268,10 +268,7 @@ impl EfsStorageConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            file_system_id: Some(Val::<String>::from("placeholder")),
-            mount_point: Some(Val::<String>::from("placeholder")),
-        }
+        Self { file_system_id: Some(Val::<String>::from("a")), mount_point: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -347,10 +344,7 @@ impl FsxStorageConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            file_system_id: Some(Val::<String>::from("placeholder")),
-            mount_point: Some(Val::<String>::from("placeholder")),
-        }
+        Self { file_system_id: Some(Val::<String>::from("a")), mount_point: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

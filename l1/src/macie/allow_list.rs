@@ -216,7 +216,7 @@ impl S3WordsList {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             object_key: Some(Val::<String>::from("placeholder")),
         }
     }

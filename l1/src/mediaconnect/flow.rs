@@ -430,7 +430,7 @@ impl Encryption {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -901,7 +901,10 @@ impl GatewayBridgeSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bridge_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            bridge_arn: Some(Val::<String>::from("arn:awsa:mediaconnect:a:000000000000:bridge:a:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1653,8 +1656,8 @@ impl SecretsManagerEncryptionKeyConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -2334,9 +2337,9 @@ impl VpcInterface {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

@@ -213,7 +213,7 @@ impl Encryption {
     pub fn minimal() -> Self {
         Self {
             algorithm: Some(Val::<Algorithm>::from(Algorithm::from("aes128"))),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -63,7 +63,7 @@ impl FlowOutput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { flow_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { flow_arn: Some(Val::<String>::from("arn:awsa:mediaconnect:a:000000000000:flow:a:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -457,8 +457,8 @@ impl Encryption {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:a:000000000000:secret:a")),
             ..Self::default()
         }
     }
@@ -828,8 +828,8 @@ impl SecretsManagerEncryptionKeyConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:a:000000000000:secret:a")),
         }
     }
 

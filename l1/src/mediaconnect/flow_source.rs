@@ -63,7 +63,7 @@ impl FlowSource {
     pub fn minimal() -> Self {
         Self {
             description: Some(Val::<String>::from("placeholder")),
-            flow_arn: Some(Val::<String>::from("placeholder")),
+            flow_arn: Some(Val::<String>::from("arn:awsa:mediaconnect:a:000000000000:flow:a:a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -302,7 +302,7 @@ impl Encryption {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -407,7 +407,10 @@ impl GatewayBridgeSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bridge_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            bridge_arn: Some(Val::<String>::from("arn:awsa:mediaconnect:a:000000000000:bridge:a:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

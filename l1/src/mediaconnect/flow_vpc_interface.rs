@@ -41,11 +41,11 @@ impl FlowVpcInterface {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            flow_arn: Some(Val::<String>::from("placeholder")),
+            flow_arn: Some(Val::<String>::from("arn:awsa:mediaconnect:a:000000000000:flow:a:a")),
             name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

@@ -157,7 +157,7 @@ impl GatewayNetwork {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr_block: Some(Val::<String>::from("placeholder")), name: Some(Val::<String>::from("placeholder")) }
+        Self { cidr_block: Some(Val::<String>::from("10.0.0.0/16")), name: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -250,7 +250,9 @@ impl FailoverRouterInputConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            network_interface_arn: Some(Val::<String>::from("placeholder")),
+            network_interface_arn: Some(Val::<String>::from(
+                "arn:awsa:mediaconnect:a:000000000000:routerNetworkInterface:aaaaaaaaaaaa",
+            )),
             protocol_configurations: Some(Val::<Vec<FailoverRouterInputProtocolConfiguration>>::from(vec![Val::<
                 FailoverRouterInputProtocolConfiguration,
             >::from(
@@ -945,7 +947,9 @@ impl MergeRouterInputConfiguration {
     pub fn minimal() -> Self {
         Self {
             merge_recovery_window_milliseconds: Some(Val::<i64>::from(1i64)),
-            network_interface_arn: Some(Val::<String>::from("placeholder")),
+            network_interface_arn: Some(Val::<String>::from(
+                "arn:awsa:mediaconnect:a:000000000000:routerNetworkInterface:aaaaaaaaaaaa",
+            )),
             protocol_configurations: Some(Val::<Vec<MergeRouterInputProtocolConfiguration>>::from(vec![Val::<
                 MergeRouterInputProtocolConfiguration,
             >::from(
@@ -1624,8 +1628,8 @@ impl SecretsManagerEncryptionKeyConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -1964,7 +1968,9 @@ impl StandardRouterInputConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            network_interface_arn: Some(Val::<String>::from("placeholder")),
+            network_interface_arn: Some(Val::<String>::from(
+                "arn:awsa:mediaconnect:a:000000000000:routerNetworkInterface:aaaaaaaaaaaa",
+            )),
             protocol_configuration: Some(Val::<RouterInputProtocolConfiguration>::from(
                 RouterInputProtocolConfiguration::minimal(),
             )),

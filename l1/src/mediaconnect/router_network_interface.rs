@@ -253,7 +253,7 @@ impl PublicRouterNetworkInterfaceRule {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -445,8 +445,8 @@ impl VpcRouterNetworkInterfaceConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
         }
     }
 

@@ -1117,8 +1117,8 @@ impl SecretsManagerEncryptionKeyConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:awsa:secretsmanager:a:000000000000:secret:a")),
         }
     }
 
@@ -1457,7 +1457,9 @@ impl StandardRouterOutputConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            network_interface_arn: Some(Val::<String>::from("placeholder")),
+            network_interface_arn: Some(Val::<String>::from(
+                "arn:awsa:mediaconnect:a:000000000000:routerNetworkInterface:aaaaaaaaaaaa",
+            )),
             protocol_configuration: Some(Val::<RouterOutputProtocolConfiguration>::from(
                 RouterOutputProtocolConfiguration::minimal(),
             )),

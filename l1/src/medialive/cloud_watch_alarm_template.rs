@@ -66,7 +66,7 @@ impl CloudWatchAlarmTemplate {
             )),
             evaluation_periods: Some(Val::<f64>::from(1.0f64)),
             metric_name: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             period: Some(Val::<f64>::from(10.0f64)),
             statistic: Some(Val::<CloudWatchAlarmTemplateStatistic>::from(CloudWatchAlarmTemplateStatistic::from(
                 "SampleCount",

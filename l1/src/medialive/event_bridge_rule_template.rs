@@ -42,7 +42,7 @@ impl EventBridgeRuleTemplate {
             event_type: Some(Val::<EventBridgeRuleTemplateEventType>::from(EventBridgeRuleTemplateEventType::from(
                 "MEDIALIVE_MULTIPLEX_ALERT",
             ))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -198,7 +198,7 @@ impl EventBridgeRuleTemplateTarget {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arna")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

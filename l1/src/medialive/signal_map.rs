@@ -42,7 +42,7 @@ impl SignalMap {
     pub fn minimal() -> Self {
         Self {
             discovery_entry_point_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

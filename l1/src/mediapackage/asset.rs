@@ -39,7 +39,7 @@ impl Asset {
             id: Some(Val::<String>::from("placeholder")),
             packaging_group_id: Some(Val::<String>::from("placeholder")),
             source_arn: Some(Val::<String>::from("placeholder")),
-            source_role_arn: Some(Val::<String>::from("placeholder")),
+            source_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

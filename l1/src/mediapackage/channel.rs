@@ -34,7 +34,7 @@ impl Channel {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { id: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

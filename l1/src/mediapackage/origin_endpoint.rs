@@ -52,7 +52,7 @@ impl OriginEndpoint {
     pub fn minimal() -> Self {
         Self {
             channel_id: Some(Val::<String>::from("placeholder")),
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -243,7 +243,7 @@ impl Authorization {
     pub fn minimal() -> Self {
         Self {
             cdn_identifier_secret: Some(Val::<String>::from("placeholder")),
-            secrets_role_arn: Some(Val::<String>::from("placeholder")),
+            secrets_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -1312,7 +1312,7 @@ impl SpekeKeyProvider {
     pub fn minimal() -> Self {
         Self {
             resource_id: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             system_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             url: Some(Val::<String>::from("placeholder")),
             ..Self::default()

@@ -1126,7 +1126,7 @@ impl SpekeKeyProvider {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             system_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             url: Some(Val::<String>::from("placeholder")),
             ..Self::default()

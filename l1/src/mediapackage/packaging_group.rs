@@ -30,7 +30,7 @@ impl PackagingGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { id: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -151,7 +151,7 @@ impl Authorization {
     pub fn minimal() -> Self {
         Self {
             cdn_identifier_secret: Some(Val::<String>::from("placeholder")),
-            secrets_role_arn: Some(Val::<String>::from("placeholder")),
+            secrets_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

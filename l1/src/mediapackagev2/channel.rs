@@ -42,8 +42,8 @@ impl Channel {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_group_name: Some(Val::<String>::from("placeholder")),
-            channel_name: Some(Val::<String>::from("placeholder")),
+            channel_group_name: Some(Val::<String>::from("a")),
+            channel_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

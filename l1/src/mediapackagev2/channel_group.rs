@@ -30,7 +30,7 @@ impl ChannelGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { channel_group_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { channel_group_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

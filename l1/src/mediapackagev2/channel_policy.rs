@@ -34,8 +34,8 @@ impl ChannelPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_group_name: Some(Val::<String>::from("placeholder")),
-            channel_name: Some(Val::<String>::from("placeholder")),
+            channel_group_name: Some(Val::<String>::from("a")),
+            channel_name: Some(Val::<String>::from("a")),
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

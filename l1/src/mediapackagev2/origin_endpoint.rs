@@ -59,10 +59,10 @@ impl OriginEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_group_name: Some(Val::<String>::from("placeholder")),
-            channel_name: Some(Val::<String>::from("placeholder")),
+            channel_group_name: Some(Val::<String>::from("a")),
+            channel_name: Some(Val::<String>::from("a")),
             container_type: Some(Val::<ContainerType>::from(ContainerType::from("TS"))),
-            origin_endpoint_name: Some(Val::<String>::from("placeholder")),
+            origin_endpoint_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -629,7 +629,7 @@ impl DashManifestConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { manifest_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { manifest_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1482,7 +1482,7 @@ impl HlsManifestConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { manifest_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { manifest_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1609,7 +1609,7 @@ impl LowLatencyHlsManifestConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { manifest_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { manifest_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1723,7 +1723,7 @@ impl MssManifestConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { manifest_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { manifest_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2096,8 +2096,8 @@ impl SpekeKeyProvider {
             encryption_contract_configuration: Some(Val::<EncryptionContractConfiguration>::from(
                 EncryptionContractConfiguration::minimal(),
             )),
-            resource_id: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            resource_id: Some(Val::<String>::from("0")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             url: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

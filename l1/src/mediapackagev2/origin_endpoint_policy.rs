@@ -41,9 +41,9 @@ impl OriginEndpointPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_group_name: Some(Val::<String>::from("placeholder")),
-            channel_name: Some(Val::<String>::from("placeholder")),
-            origin_endpoint_name: Some(Val::<String>::from("placeholder")),
+            channel_group_name: Some(Val::<String>::from("a")),
+            channel_name: Some(Val::<String>::from("a")),
+            origin_endpoint_name: Some(Val::<String>::from("a")),
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
             ..Self::default()
         }
@@ -186,7 +186,7 @@ impl CdnAuthConfiguration {
             cdn_identifier_secret_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
                 "placeholderxxxxxxxxx",
             )])),
-            secrets_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            secrets_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -64,7 +64,7 @@ impl PlaybackConfiguration {
     pub fn minimal() -> Self {
         Self {
             ad_decision_server_url: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             video_content_source_url: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

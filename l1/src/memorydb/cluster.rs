@@ -89,8 +89,8 @@ impl Cluster {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            acl_name: Some(Val::<String>::from("placeholder")),
-            cluster_name: Some(Val::<String>::from("placeholder")),
+            acl_name: Some(Val::<String>::from("aa")),
+            cluster_name: Some(Val::<String>::from("aa")),
             node_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -452,7 +452,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -32,7 +32,7 @@ impl SubnetGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            subnet_group_name: Some(Val::<String>::from("placeholder")),
+            subnet_group_name: Some(Val::<String>::from("aa")),
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }
@@ -166,7 +166,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -34,7 +34,7 @@ impl User {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { user_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { user_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -222,7 +222,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

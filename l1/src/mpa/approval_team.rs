@@ -44,7 +44,7 @@ impl ApprovalTeam {
             approval_strategy: Some(Val::<ApprovalStrategy>::from(ApprovalStrategy::minimal())),
             approvers: Some(Val::<Vec<Approver>>::from(vec![Val::<Approver>::from(Approver::minimal())])),
             description: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             policies: Some(Val::<Vec<Policy>>::from(vec![Val::<Policy>::from(Policy::minimal())])),
             ..Self::default()
         }
@@ -443,7 +443,7 @@ impl Policy {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { policy_arn: Some(Val::<String>::from("placeholder")) }
+        Self { policy_arn: Some(Val::<String>::from("arn:a:mpa:::aws:policy/a/a/0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -165,7 +165,7 @@ impl IamIdentityCenter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            instance_arn: Some(Val::<String>::from("arn:a:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
             region: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -28,7 +28,7 @@ impl ClusterPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cluster_arn: Some(Val::<String>::from("placeholder")),
+            cluster_arn: Some(Val::<String>::from("arn:a:kafka:a:0:clustera")),
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

@@ -46,14 +46,15 @@ impl Replicator {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            kafka_clusters: Some(Val::<Vec<KafkaCluster>>::from(vec![Val::<KafkaCluster>::from(
-                KafkaCluster::minimal(),
-            )])),
+            kafka_clusters: Some(Val::<Vec<KafkaCluster>>::from(vec![
+                Val::<KafkaCluster>::from(KafkaCluster::minimal()),
+                Val::<KafkaCluster>::from(KafkaCluster::minimal()),
+            ])),
             replication_info_list: Some(Val::<Vec<ReplicationInfo>>::from(vec![Val::<ReplicationInfo>::from(
                 ReplicationInfo::minimal(),
             )])),
-            replicator_name: Some(Val::<String>::from("placeholder")),
-            service_execution_role_arn: Some(Val::<String>::from("placeholder")),
+            replicator_name: Some(Val::<String>::from("0")),
+            service_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -213,7 +214,7 @@ impl AmazonMskCluster {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { msk_cluster_arn: Some(Val::<String>::from("placeholder")) }
+        Self { msk_cluster_arn: Some(Val::<String>::from("arn:aws:kafka:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -723,7 +724,13 @@ impl KafkaClusterClientVpcConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self {
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("placeholder"),
+                Val::<String>::from("placeholder"),
+            ])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

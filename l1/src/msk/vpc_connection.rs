@@ -42,10 +42,10 @@ impl VpcConnection {
     pub fn minimal() -> Self {
         Self {
             authentication: Some(Val::<Authentication>::from(Authentication::from("SASL_IAM"))),
-            client_subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            target_cluster_arn: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            client_subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-a")])),
+            security_groups: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            target_cluster_arn: Some(Val::<String>::from("arn:a:kafka:a:0:clustera")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

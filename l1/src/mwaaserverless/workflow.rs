@@ -51,7 +51,7 @@ impl Workflow {
     pub fn minimal() -> Self {
         Self {
             definition_s3_location: Some(Val::<S3Location>::from(S3Location::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

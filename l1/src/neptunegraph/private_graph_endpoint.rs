@@ -37,8 +37,8 @@ impl PrivateGraphEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            graph_identifier: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            graph_identifier: Some(Val::<String>::from("g-aaaaaaaaaa")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

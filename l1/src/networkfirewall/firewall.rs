@@ -64,8 +64,8 @@ impl Firewall {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            firewall_name: Some(Val::<String>::from("placeholder")),
-            firewall_policy_arn: Some(Val::<String>::from("placeholder")),
+            firewall_name: Some(Val::<String>::from("a")),
+            firewall_policy_arn: Some(Val::<String>::from("arn:awsa")),
             ..Self::default()
         }
     }
@@ -269,7 +269,7 @@ impl AvailabilityZoneMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { availability_zone: Some(Val::<String>::from("placeholder")) }
+        Self { availability_zone: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -330,7 +330,7 @@ impl SubnetMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { subnet_id: Some(Val::<String>::from("subnet-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

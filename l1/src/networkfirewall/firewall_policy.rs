@@ -37,7 +37,7 @@ impl FirewallPolicy {
     pub fn minimal() -> Self {
         Self {
             firewall_policy: Some(Val::<FirewallPolicyProperty>::from(FirewallPolicyProperty::minimal())),
-            firewall_policy_name: Some(Val::<String>::from("placeholder")),
+            firewall_policy_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -222,7 +222,7 @@ impl CustomAction {
     pub fn minimal() -> Self {
         Self {
             action_definition: Some(Val::<ActionDefinition>::from(ActionDefinition::minimal())),
-            action_name: Some(Val::<String>::from("placeholder")),
+            action_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -296,7 +296,7 @@ impl Dimension {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { value: Some(Val::<String>::from("placeholder")) }
+        Self { value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -883,7 +883,7 @@ impl StatefulRuleGroupReference {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { resource_arn: Some(Val::<String>::from("arn:awsa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -965,7 +965,7 @@ impl StatelessRuleGroupReference {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { priority: Some(Val::<i64>::from(1i64)), resource_arn: Some(Val::<String>::from("placeholder")) }
+        Self { priority: Some(Val::<i64>::from(1i64)), resource_arn: Some(Val::<String>::from("arn:awsa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1043,7 +1043,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -34,7 +34,7 @@ impl LoggingConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            firewall_arn: Some(Val::<String>::from("placeholder")),
+            firewall_arn: Some(Val::<String>::from("arn:awsa")),
             logging_configuration: Some(Val::<LoggingConfigurationProperty>::from(
                 LoggingConfigurationProperty::minimal(),
             )),
@@ -157,7 +157,10 @@ impl LogDestinationConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            log_destination: Some(Val::<BTreeMap<String, String>>::default()),
+            log_destination: Some(Val::<BTreeMap<String, String>>::from(BTreeMap::from([(
+                "0",
+                Val::<String>::from("placeholder"),
+            )]))),
             log_destination_type: Some(Val::<LogDestinationType>::from(LogDestinationType::from("S3"))),
             log_type: Some(Val::<LogType>::from(LogType::from("ALERT"))),
         }

@@ -43,7 +43,7 @@ impl RuleGroup {
     pub fn minimal() -> Self {
         Self {
             capacity: Some(Val::<i64>::from(1i64)),
-            rule_group_name: Some(Val::<String>::from("placeholder")),
+            rule_group_name: Some(Val::<String>::from("a")),
             type_: Some(Val::<Type>::from(Type::from("STATELESS"))),
             ..Self::default()
         }
@@ -238,7 +238,7 @@ impl Address {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { address_definition: Some(Val::<String>::from("placeholder")) }
+        Self { address_definition: Some(Val::<String>::from("a/0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -302,7 +302,7 @@ impl CustomAction {
     pub fn minimal() -> Self {
         Self {
             action_definition: Some(Val::<ActionDefinition>::from(ActionDefinition::minimal())),
-            action_name: Some(Val::<String>::from("placeholder")),
+            action_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -376,7 +376,7 @@ impl Dimension {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { value: Some(Val::<String>::from("placeholder")) }
+        Self { value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -452,12 +452,12 @@ impl Header {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination: Some(Val::<String>::from("placeholder")),
-            destination_port: Some(Val::<String>::from("placeholder")),
+            destination: Some(Val::<String>::from("a")),
+            destination_port: Some(Val::<String>::from("a")),
             direction: Some(Val::<Direction>::from(Direction::from("FORWARD"))),
             protocol: Some(Val::<Protocol>::from(Protocol::from("IP"))),
-            source: Some(Val::<String>::from("placeholder")),
-            source_port: Some(Val::<String>::from("placeholder")),
+            source: Some(Val::<String>::from("a")),
+            source_port: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1192,7 +1192,7 @@ impl RuleOption {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { keyword: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { keyword: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1858,7 +1858,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -39,7 +39,7 @@ impl TlsInspectionConfiguration {
             tls_inspection_configuration: Some(Val::<TlsInspectionConfigurationProperty>::from(
                 TlsInspectionConfigurationProperty::minimal(),
             )),
-            tls_inspection_configuration_name: Some(Val::<String>::from("placeholder")),
+            tls_inspection_configuration_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -170,7 +170,7 @@ impl Address {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { address_definition: Some(Val::<String>::from("placeholder")) }
+        Self { address_definition: Some(Val::<String>::from("a/0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -619,7 +619,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -42,9 +42,9 @@ impl VpcEndpointAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            firewall_arn: Some(Val::<String>::from("placeholder")),
+            firewall_arn: Some(Val::<String>::from("arn:awsa")),
             subnet_mapping: Some(Val::<SubnetMapping>::from(SubnetMapping::minimal())),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }
@@ -189,7 +189,7 @@ impl SubnetMapping {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { subnet_id: Some(Val::<String>::from("subnet-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -260,7 +260,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

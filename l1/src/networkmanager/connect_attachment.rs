@@ -50,10 +50,10 @@ impl ConnectAttachment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            edge_location: Some(Val::<String>::from("placeholder")),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            edge_location: Some(Val::<String>::from("S")),
             options: Some(Val::<ConnectAttachmentOptions>::from(ConnectAttachmentOptions::minimal())),
-            transport_attachment_id: Some(Val::<String>::from("placeholder")),
+            transport_attachment_id: Some(Val::<String>::from("attachment-00000000")),
             ..Self::default()
         }
     }
@@ -456,7 +456,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -46,8 +46,8 @@ impl ConnectPeer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connect_attachment_id: Some(Val::<String>::from("placeholder")),
-            peer_address: Some(Val::<String>::from("placeholder")),
+            connect_attachment_id: Some(Val::<String>::from("attachment-00000000")),
+            peer_address: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -272,7 +272,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

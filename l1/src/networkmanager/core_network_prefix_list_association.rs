@@ -35,9 +35,9 @@ impl CoreNetworkPrefixListAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            prefix_list_alias: Some(Val::<String>::from("placeholder")),
-            prefix_list_arn: Some(Val::<String>::from("placeholder")),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            prefix_list_alias: Some(Val::<String>::from("S")),
+            prefix_list_arn: Some(Val::<String>::from("arn:a:ec2:a-a-0:000000000000:prefix-list/pl-a")),
         }
     }
 

@@ -43,9 +43,11 @@ impl DirectConnectGatewayAttachment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            direct_connect_gateway_arn: Some(Val::<String>::from("placeholder")),
-            edge_locations: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            direct_connect_gateway_arn: Some(Val::<String>::from(
+                "arn:a:directconnect:::dx-gateway/00000000-0000-0000-0000-000000000000",
+            )),
+            edge_locations: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("S")])),
             ..Self::default()
         }
     }
@@ -400,7 +402,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

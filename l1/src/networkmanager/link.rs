@@ -50,8 +50,8 @@ impl Link {
     pub fn minimal() -> Self {
         Self {
             bandwidth: Some(Val::<Bandwidth>::from(Bandwidth::minimal())),
-            global_network_id: Some(Val::<String>::from("placeholder")),
-            site_id: Some(Val::<String>::from("placeholder")),
+            global_network_id: Some(Val::<String>::from("S")),
+            site_id: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -266,7 +266,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl Site {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { global_network_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { global_network_id: Some(Val::<String>::from("S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -239,7 +239,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

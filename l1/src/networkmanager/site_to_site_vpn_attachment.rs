@@ -43,8 +43,8 @@ impl SiteToSiteVpnAttachment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            vpn_connection_arn: Some(Val::<String>::from("placeholder")),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            vpn_connection_arn: Some(Val::<String>::from("arn:a:ec2:::vpn-connection/vpn-00000000")),
             ..Self::default()
         }
     }
@@ -383,7 +383,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

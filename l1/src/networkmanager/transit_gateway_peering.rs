@@ -32,8 +32,8 @@ impl TransitGatewayPeering {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            transit_gateway_arn: Some(Val::<String>::from("placeholder")),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            transit_gateway_arn: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -195,7 +195,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

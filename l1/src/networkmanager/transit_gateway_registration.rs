@@ -29,10 +29,7 @@ impl TransitGatewayRegistration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            global_network_id: Some(Val::<String>::from("placeholder")),
-            transit_gateway_arn: Some(Val::<String>::from("placeholder")),
-        }
+        Self { global_network_id: Some(Val::<String>::from("S")), transit_gateway_arn: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -43,8 +43,8 @@ impl TransitGatewayRouteTableAttachment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            peering_id: Some(Val::<String>::from("placeholder")),
-            transit_gateway_route_table_arn: Some(Val::<String>::from("placeholder")),
+            peering_id: Some(Val::<String>::from("peering-00000000")),
+            transit_gateway_route_table_arn: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -391,7 +391,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -45,9 +45,11 @@ impl VpcAttachment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            core_network_id: Some(Val::<String>::from("placeholder")),
-            subnet_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_arn: Some(Val::<String>::from("placeholder")),
+            core_network_id: Some(Val::<String>::from("core-network-00000000")),
+            subnet_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from(
+                "arn:a:ec2:::subnet/subnet-00000000",
+            )])),
+            vpc_arn: Some(Val::<String>::from("arn:a:ec2:::vpc/vpc-00000000")),
             ..Self::default()
         }
     }
@@ -396,7 +398,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -28,8 +28,10 @@ impl ChannelAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            arn: Some(Val::<String>::from("placeholder")),
-            notification_configuration_arn: Some(Val::<String>::from("placeholder")),
+            arn: Some(Val::<String>::from("arn:aaa:chatbot:a:000000000000:a/a")),
+            notification_configuration_arn: Some(Val::<String>::from(
+                "arn:aaa:notifications::000000000000:configuration/aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )),
         }
     }
 

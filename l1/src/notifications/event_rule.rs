@@ -42,10 +42,12 @@ impl EventRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            event_type: Some(Val::<String>::from("placeholder")),
-            notification_configuration_arn: Some(Val::<String>::from("placeholder")),
-            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            source: Some(Val::<String>::from("placeholder")),
+            event_type: Some(Val::<String>::from("a")),
+            notification_configuration_arn: Some(Val::<String>::from(
+                "arn:aaa:notifications::000000000000:configuration/aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )),
+            regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a-a-0")])),
+            source: Some(Val::<String>::from("awsaa")),
             ..Self::default()
         }
     }

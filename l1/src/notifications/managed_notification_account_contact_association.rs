@@ -27,7 +27,9 @@ impl ManagedNotificationAccountContactAssociation {
     pub fn minimal() -> Self {
         Self {
             contact_identifier: Some(Val::<ContactIdentifier>::from(ContactIdentifier::from("ACCOUNT_PRIMARY"))),
-            managed_notification_configuration_arn: Some(Val::<String>::from("placeholder")),
+            managed_notification_configuration_arn: Some(Val::<String>::from(
+                "arn:aaa:notifications::000000000000:managed-notification-configuration/category/aaa/sub-category/aaa",
+            )),
         }
     }
 

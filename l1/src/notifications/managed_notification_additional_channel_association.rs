@@ -28,8 +28,10 @@ impl ManagedNotificationAdditionalChannelAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_arn: Some(Val::<String>::from("placeholder")),
-            managed_notification_configuration_arn: Some(Val::<String>::from("placeholder")),
+            channel_arn: Some(Val::<String>::from("arn:aaa:chatbot:a:000000000000:a/a")),
+            managed_notification_configuration_arn: Some(Val::<String>::from(
+                "arn:aaa:notifications::000000000000:managed-notification-configuration/category/aaa/sub-category/aaa",
+            )),
         }
     }
 

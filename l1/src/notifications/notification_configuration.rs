@@ -33,11 +33,7 @@ impl NotificationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            description: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { description: Some(Val::<String>::from("x")), name: Some(Val::<String>::from("A")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

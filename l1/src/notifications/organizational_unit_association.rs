@@ -28,8 +28,10 @@ impl OrganizationalUnitAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            notification_configuration_arn: Some(Val::<String>::from("placeholder")),
-            organizational_unit_id: Some(Val::<String>::from("placeholder")),
+            notification_configuration_arn: Some(Val::<String>::from(
+                "arn:aaa:notifications::000000000000:configuration/aaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            )),
+            organizational_unit_id: Some(Val::<String>::from("r-0000")),
         }
     }
 

@@ -33,7 +33,7 @@ impl EmailContact {
     pub fn minimal() -> Self {
         Self {
             email_address: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -40,7 +40,7 @@ impl Link {
             resource_types: Some(Val::<Vec<ResourceType>>::from(vec![Val::<ResourceType>::from(ResourceType::from(
                 "AWS::CloudWatch::Metric",
             ))])),
-            sink_identifier: Some(Val::<String>::from("placeholder")),
+            sink_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -30,7 +30,7 @@ impl OrganizationCentralizationRule {
     pub fn minimal() -> Self {
         Self {
             rule: Some(Val::<CentralizationRule>::from(CentralizationRule::minimal())),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            rule_name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -452,7 +452,7 @@ impl LogGroupNameConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { log_group_name_pattern: Some(Val::<String>::from("placeholder")) }
+        Self { log_group_name_pattern: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

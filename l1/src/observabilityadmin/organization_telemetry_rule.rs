@@ -30,7 +30,7 @@ impl OrganizationTelemetryRule {
     pub fn minimal() -> Self {
         Self {
             rule: Some(Val::<TelemetryRule>::from(TelemetryRule::minimal())),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            rule_name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -33,7 +33,7 @@ impl S3TableIntegration {
     pub fn minimal() -> Self {
         Self {
             encryption: Some(Val::<EncryptionConfig>::from(EncryptionConfig::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -30,7 +30,7 @@ impl TelemetryRule {
     pub fn minimal() -> Self {
         Self {
             rule: Some(Val::<TelemetryRuleProperty>::from(TelemetryRuleProperty::minimal())),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            rule_name: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

@@ -38,7 +38,7 @@ impl AnnotationStore {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             store_format: Some(Val::<StoreFormat>::from(StoreFormat::from("GFF"))),
             ..Self::default()
         }
@@ -200,7 +200,7 @@ impl ReferenceItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { reference_arn: Some(Val::<String>::from("placeholder")) }
+        Self { reference_arn: Some(Val::<String>::from("arn:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

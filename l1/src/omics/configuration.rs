@@ -34,7 +34,7 @@ impl Configuration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("AA")),
             run_configurations: Some(Val::<RunConfigurations>::from(RunConfigurations::minimal())),
             ..Self::default()
         }

@@ -34,7 +34,7 @@ impl VariantStore {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             reference: Some(Val::<ReferenceItem>::from(ReferenceItem::minimal())),
             ..Self::default()
         }
@@ -184,7 +184,7 @@ impl ReferenceItem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { reference_arn: Some(Val::<String>::from("placeholder")) }
+        Self { reference_arn: Some(Val::<String>::from("arn:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

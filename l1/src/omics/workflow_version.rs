@@ -95,8 +95,8 @@ impl WorkflowVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            version_name: Some(Val::<String>::from("placeholder")),
-            workflow_id: Some(Val::<String>::from("placeholder")),
+            version_name: Some(Val::<String>::from("AA")),
+            workflow_id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }

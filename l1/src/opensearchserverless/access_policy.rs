@@ -36,8 +36,8 @@ impl AccessPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            policy: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
+            policy: Some(Val::<String>::from("0")),
             type_: Some(Val::<AccessPolicyType>::from(AccessPolicyType::from("data"))),
             ..Self::default()
         }

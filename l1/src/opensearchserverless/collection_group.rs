@@ -37,7 +37,7 @@ impl CollectionGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             standby_replicas: Some(Val::<StandbyReplicas>::from(StandbyReplicas::from("ENABLED"))),
             ..Self::default()
         }

@@ -31,7 +31,7 @@ impl Index {
     pub fn minimal() -> Self {
         Self {
             collection_endpoint: Some(Val::<String>::from("placeholder")),
-            index_name: Some(Val::<String>::from("placeholder")),
+            index_name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }

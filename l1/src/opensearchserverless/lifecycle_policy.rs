@@ -37,7 +37,7 @@ impl LifecyclePolicy {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            policy: Some(Val::<String>::from("placeholder")),
+            policy: Some(Val::<String>::from("0")),
             type_: Some(Val::<LifecyclePolicyType>::from(LifecyclePolicyType::from("retention"))),
             ..Self::default()
         }

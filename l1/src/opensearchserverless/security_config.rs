@@ -240,7 +240,10 @@ impl IamIdentityCenterConfigOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -347,7 +350,7 @@ impl SamlConfigOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { metadata: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { metadata: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -40,9 +40,9 @@ impl VpcEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-00000000")])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

@@ -78,7 +78,7 @@ impl Stack {
         Self {
             default_instance_profile_arn: Some(Val::<String>::from("placeholder")),
             name: Some(Val::<String>::from("placeholder")),
-            service_role_arn: Some(Val::<String>::from("placeholder")),
+            service_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

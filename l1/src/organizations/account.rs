@@ -39,7 +39,7 @@ impl Account {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_name: Some(Val::<String>::from("placeholder")),
+            account_name: Some(Val::<String>::from("0")),
             email: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -199,7 +199,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

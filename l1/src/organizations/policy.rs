@@ -42,7 +42,7 @@ impl Policy {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("S")),
             type_: Some(Val::<Type>::from(Type::from("AISERVICES_OPT_OUT_POLICY"))),
             ..Self::default()
         }
@@ -195,7 +195,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("S")), value: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -298,7 +298,7 @@ impl CloudWatchLogDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { log_group: Some(Val::<String>::from("placeholder")) }
+        Self { log_group: Some(Val::<String>::from("/aws/vendedlogs/A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -354,7 +354,11 @@ impl EncryptionAtRestOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kms_key_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            kms_key_arn: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -591,7 +595,7 @@ impl VpcAttachmentOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { attach_to_vpc: Some(Val::<bool>::from(false)), cidr_block: Some(Val::<String>::from("placeholder")) }
+        Self { attach_to_vpc: Some(Val::<bool>::from(false)), cidr_block: Some(Val::<String>::from("10.0.0.0/16")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -669,7 +673,7 @@ impl VpcOptions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderxxxx")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-aaaaaaaa")])),
             ..Self::default()
         }
     }

@@ -52,7 +52,7 @@ impl ApplicationInstance {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            default_runtime_context_device: Some(Val::<String>::from("placeholder")),
+            default_runtime_context_device: Some(Val::<String>::from("a")),
             manifest_payload: Some(Val::<ManifestPayload>::from(ManifestPayload::minimal())),
             ..Self::default()
         }
@@ -343,7 +343,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -47,9 +47,9 @@ impl PackageVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            package_id: Some(Val::<String>::from("placeholder")),
-            package_version: Some(Val::<String>::from("placeholder")),
-            patch_version: Some(Val::<String>::from("placeholder")),
+            package_id: Some(Val::<String>::from("a")),
+            package_version: Some(Val::<String>::from("0.0")),
+            patch_version: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

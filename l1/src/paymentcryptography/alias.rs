@@ -29,7 +29,7 @@ impl Alias {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { alias_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { alias_name: Some(Val::<String>::from("alias/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

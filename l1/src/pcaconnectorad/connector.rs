@@ -33,8 +33,10 @@ impl Connector {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            certificate_authority_arn: Some(Val::<String>::from("placeholder")),
-            directory_id: Some(Val::<String>::from("placeholder")),
+            certificate_authority_arn: Some(Val::<String>::from(
+                "arn:a:acm-pca:a:0:certificate-authority/00000000-0000-0000-0000-000000000000",
+            )),
+            directory_id: Some(Val::<String>::from("d-0000000000")),
             vpc_information: Some(Val::<VpcInformation>::from(VpcInformation::minimal())),
             ..Self::default()
         }
@@ -164,7 +166,7 @@ impl VpcInformation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
             ..Self::default()
         }
     }

@@ -25,7 +25,7 @@ impl DirectoryRegistration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { directory_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { directory_id: Some(Val::<String>::from("d-0000000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

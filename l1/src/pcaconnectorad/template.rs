@@ -36,9 +36,11 @@ impl Template {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            connector_arn: Some(Val::<String>::from("placeholder")),
+            connector_arn: Some(Val::<String>::from(
+                "arn:a:pca-connector-ad:a:0:connector/00000000-0000-0000-0000-000000000000",
+            )),
             definition: Some(Val::<TemplateDefinition>::from(TemplateDefinition::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }

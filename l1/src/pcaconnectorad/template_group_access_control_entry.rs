@@ -38,7 +38,7 @@ impl TemplateGroupAccessControlEntry {
     pub fn minimal() -> Self {
         Self {
             access_rights: Some(Val::<AccessRights>::from(AccessRights::minimal())),
-            group_display_name: Some(Val::<String>::from("placeholder")),
+            group_display_name: Some(Val::<String>::from("x")),
             ..Self::default()
         }
     }

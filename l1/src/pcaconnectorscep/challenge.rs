@@ -26,7 +26,12 @@ impl Challenge {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { connector_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            connector_arn: Some(Val::<String>::from(
+                "arn:aws-a:pca-connector-scep:a-a-10:000000000000:connector/00000000-0000-0000-0000-000000000000",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

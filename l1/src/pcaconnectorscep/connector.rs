@@ -33,7 +33,12 @@ impl Connector {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { certificate_authority_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            certificate_authority_arn: Some(Val::<String>::from(
+                "arn:aws-a:acm-pca:a-a-10:000000000000:certificate-authority/00000000-0000-0000-0000-000000000000",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -170,7 +175,7 @@ impl IntuneConfiguration {
     pub fn minimal() -> Self {
         Self {
             azure_application_id: Some(Val::<String>::from("placeholderxxxx")),
-            domain: Some(Val::<String>::from("placeholder")),
+            domain: Some(Val::<String>::from("a")),
         }
     }
 

@@ -51,7 +51,7 @@ impl ComputeNodeGroup {
         Self {
             cluster_id: Some(Val::<String>::from("placeholder")),
             custom_launch_template: Some(Val::<CustomLaunchTemplate>::from(CustomLaunchTemplate::minimal())),
-            iam_instance_profile_arn: Some(Val::<String>::from("placeholder")),
+            iam_instance_profile_arn: Some(Val::<String>::from("arn:aws:iam::000000000000:instance-profile/a")),
             instance_configs: Some(Val::<Vec<InstanceConfig>>::from(vec![Val::<InstanceConfig>::from(
                 InstanceConfig::minimal(),
             )])),

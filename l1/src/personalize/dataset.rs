@@ -41,10 +41,10 @@ impl Dataset {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dataset_group_arn: Some(Val::<String>::from("placeholder")),
+            dataset_group_arn: Some(Val::<String>::from("arn:a:personalize:a:a:a")),
             dataset_type: Some(Val::<DatasetType>::from(DatasetType::from("Interactions"))),
-            name: Some(Val::<String>::from("placeholder")),
-            schema_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
+            schema_arn: Some(Val::<String>::from("arn:a:personalize:a:a:a")),
             ..Self::default()
         }
     }

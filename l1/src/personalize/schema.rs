@@ -31,7 +31,7 @@ impl Schema {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             schema: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

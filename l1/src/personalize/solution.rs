@@ -45,8 +45,8 @@ impl Solution {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dataset_group_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            dataset_group_arn: Some(Val::<String>::from("arn:a:personalize:a:a:a")),
+            name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }

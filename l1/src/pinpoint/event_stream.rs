@@ -30,7 +30,7 @@ impl EventStream {
         Self {
             application_id: Some(Val::<String>::from("placeholder")),
             destination_stream_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

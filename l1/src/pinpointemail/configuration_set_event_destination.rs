@@ -401,7 +401,7 @@ impl KinesisFirehoseDestination {
     pub fn minimal() -> Self {
         Self {
             delivery_stream_arn: Some(Val::<String>::from("placeholder")),
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -524,7 +524,7 @@ impl SnsDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_arn: Some(Val::<String>::from("placeholder")) }
+        Self { topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -68,9 +68,9 @@ impl Pipe {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            source: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            source: Some(Val::<String>::from("smk://a.A:0")),
+            target: Some(Val::<String>::from("arn:awsa:a:::a")),
             ..Self::default()
         }
     }
@@ -268,7 +268,10 @@ impl AwsVpcConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self {
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1706,7 +1709,7 @@ impl MqBrokerAccessCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { basic_auth: Some(Val::<String>::from("placeholder")) }
+        Self { basic_auth: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1764,7 +1767,10 @@ impl MskAccessCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sasl_scram512_auth: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            sasl_scram512_auth: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2299,7 +2305,7 @@ impl PipeSourceActiveMqBrokerParameters {
     pub fn minimal() -> Self {
         Self {
             credentials: Some(Val::<MqBrokerAccessCredentials>::from(MqBrokerAccessCredentials::minimal())),
-            queue_name: Some(Val::<String>::from("placeholder")),
+            queue_name: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -2669,7 +2675,7 @@ impl PipeSourceManagedStreamingKafkaParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { topic_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2888,7 +2894,7 @@ impl PipeSourceRabbitMqBrokerParameters {
     pub fn minimal() -> Self {
         Self {
             credentials: Some(Val::<MqBrokerAccessCredentials>::from(MqBrokerAccessCredentials::minimal())),
-            queue_name: Some(Val::<String>::from("placeholder")),
+            queue_name: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -3009,7 +3015,7 @@ impl PipeSourceSelfManagedKafkaParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { topic_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3409,7 +3415,7 @@ impl PipeTargetEcsTaskParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { task_definition_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { task_definition_arn: Some(Val::<String>::from("arn:awsa:a:::a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4670,7 +4676,7 @@ impl SageMakerPipelineParameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a-a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4750,7 +4756,10 @@ impl SelfManagedKafkaAccessConfigurationCredentials {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { basic_auth: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            basic_auth: Some(Val::<String>::from("arn:awsa:secretsmanager:aa-a-0:000000000000:secret:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

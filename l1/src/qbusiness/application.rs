@@ -65,7 +65,7 @@ impl Application {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { display_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { display_name: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -563,7 +563,7 @@ impl QuickSightConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { client_namespace: Some(Val::<String>::from("placeholder")) }
+        Self { client_namespace: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

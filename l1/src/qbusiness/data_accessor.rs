@@ -48,9 +48,9 @@ impl DataAccessor {
             action_configurations: Some(Val::<Vec<ActionConfiguration>>::from(vec![Val::<ActionConfiguration>::from(
                 ActionConfiguration::minimal(),
             )])),
-            application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            display_name: Some(Val::<String>::from("placeholder")),
-            principal: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            display_name: Some(Val::<String>::from("aa")),
+            principal: Some(Val::<String>::from("arn:aws:iam::000000000000:role/a")),
             ..Self::default()
         }
     }
@@ -213,7 +213,7 @@ impl ActionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { action: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { action: Some(Val::<String>::from("qbusiness:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -609,7 +609,9 @@ impl DataAccessorIdcTrustedTokenIssuerConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { idc_trusted_token_issuer_arn: Some(Val::<String>::from("placeholder")) }
+        Self {
+            idc_trusted_token_issuer_arn: Some(Val::<String>::from("arn:aws:sso::000000000000:trustedTokenIssuer/ins-aaaaaaaaaaaaaaaa/tti-00000000-0000-0000-0000-000000000000")),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -672,7 +674,7 @@ impl DocumentAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             value: Some(Val::<DocumentAttributeValue>::from(DocumentAttributeValue::minimal())),
         }
     }

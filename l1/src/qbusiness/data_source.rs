@@ -65,10 +65,10 @@ impl DataSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
             configuration: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            display_name: Some(Val::<String>::from("placeholder")),
-            index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            display_name: Some(Val::<String>::from("aa")),
+            index_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
             ..Self::default()
         }
     }
@@ -317,8 +317,8 @@ impl DataSourceVpcConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0")])),
         }
     }
 
@@ -407,7 +407,7 @@ impl DocumentAttributeCondition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("aa")),
             operator: Some(Val::<DocumentEnrichmentConditionOperator>::from(
                 DocumentEnrichmentConditionOperator::from("GREATER_THAN"),
             )),
@@ -491,7 +491,7 @@ impl DocumentAttributeTarget {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -47,8 +47,8 @@ impl Index {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            display_name: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            display_name: Some(Val::<String>::from("aa")),
             ..Self::default()
         }
     }

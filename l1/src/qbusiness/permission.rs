@@ -43,10 +43,10 @@ impl Permission {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            principal: Some(Val::<String>::from("placeholder")),
-            statement_id: Some(Val::<String>::from("placeholder")),
+            actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("qbusiness:a")])),
+            application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            principal: Some(Val::<String>::from("arn:aws:iam::000000000000:role/a")),
+            statement_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -185,7 +185,7 @@ impl Condition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            condition_key: Some(Val::<String>::from("placeholder")),
+            condition_key: Some(Val::<String>::from("aws:PrincipalTag/qbusiness-dataaccessor:a")),
             condition_operator: Some(Val::<ConditionOperator>::from(ConditionOperator::from("StringEquals"))),
             condition_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }

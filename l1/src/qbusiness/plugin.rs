@@ -48,7 +48,7 @@ impl Plugin {
     pub fn minimal() -> Self {
         Self {
             auth_configuration: Some(Val::<PluginAuthConfiguration>::from(PluginAuthConfiguration::minimal())),
-            display_name: Some(Val::<String>::from("placeholder")),
+            display_name: Some(Val::<String>::from("aa")),
             type_: Some(Val::<PluginType>::from(PluginType::from("SERVICE_NOW"))),
             ..Self::default()
         }
@@ -276,8 +276,8 @@ impl BasicAuthConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
         }
     }
 
@@ -457,8 +457,8 @@ impl Oauth2ClientCredentialConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholder")),
-            secret_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            secret_arn: Some(Val::<String>::from("arn:a::::a")),
             ..Self::default()
         }
     }
@@ -623,7 +623,7 @@ impl S3 {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket: Some(Val::<String>::from("placeholder")), key: Some(Val::<String>::from("placeholder")) }
+        Self { bucket: Some(Val::<String>::from("aaa")), key: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -44,9 +44,9 @@ impl Retriever {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
+            application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
             configuration: Some(Val::<RetrieverConfiguration>::from(RetrieverConfiguration::minimal())),
-            display_name: Some(Val::<String>::from("placeholder")),
+            display_name: Some(Val::<String>::from("aa")),
             type_: Some(Val::<RetrieverType>::from(RetrieverType::from("NATIVE_INDEX"))),
             ..Self::default()
         }
@@ -200,7 +200,7 @@ impl KendraIndexConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")) }
+        Self { index_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -260,7 +260,7 @@ impl NativeIndexConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")) }
+        Self { index_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -60,7 +60,7 @@ impl WebExperience {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")), ..Self::default() }
+        Self { application_id: Some(Val::<String>::from("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -462,8 +462,8 @@ impl OpenIdConnectProviderConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            secrets_arn: Some(Val::<String>::from("placeholder")),
-            secrets_role: Some(Val::<String>::from("placeholder")),
+            secrets_arn: Some(Val::<String>::from("arn:a::::a")),
+            secrets_role: Some(Val::<String>::from("arn:a::::a")),
         }
     }
 
@@ -537,7 +537,7 @@ impl SamlProviderConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { authentication_url: Some(Val::<String>::from("placeholder")) }
+        Self { authentication_url: Some(Val::<String>::from("https://a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

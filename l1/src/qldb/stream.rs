@@ -41,7 +41,7 @@ impl Stream {
             inclusive_start_time: Some(Val::<String>::from("placeholder")),
             kinesis_configuration: Some(Val::<KinesisConfiguration>::from(KinesisConfiguration::minimal())),
             ledger_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:a:a:a:0:a/a")),
             stream_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

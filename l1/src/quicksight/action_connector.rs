@@ -54,9 +54,9 @@ impl ActionConnector {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            action_connector_id: Some(Val::<String>::from("placeholder")),
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
-            name: Some(Val::<String>::from("placeholder")),
+            action_connector_id: Some(Val::<String>::from("a")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            name: Some(Val::<String>::from("A")),
             type_: Some(Val::<ActionConnectorType>::from(ActionConnectorType::from("GENERIC_HTTP"))),
             ..Self::default()
         }
@@ -245,7 +245,7 @@ impl ApiKeyConnectionMetadata {
     pub fn minimal() -> Self {
         Self {
             api_key: Some(Val::<String>::from("placeholder")),
-            base_endpoint: Some(Val::<String>::from("placeholder")),
+            base_endpoint: Some(Val::<String>::from("https://a")),
             ..Self::default()
         }
     }
@@ -564,10 +564,10 @@ impl AuthorizationCodeGrantDetails {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            authorization_endpoint: Some(Val::<String>::from("placeholder")),
+            authorization_endpoint: Some(Val::<String>::from("https://a")),
             client_id: Some(Val::<String>::from("placeholder")),
             client_secret: Some(Val::<String>::from("placeholder")),
-            token_endpoint: Some(Val::<String>::from("placeholder")),
+            token_endpoint: Some(Val::<String>::from("https://a")),
         }
     }
 
@@ -677,8 +677,8 @@ impl AuthorizationCodeGrantMetadata {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            base_endpoint: Some(Val::<String>::from("placeholder")),
-            redirect_url: Some(Val::<String>::from("placeholder")),
+            base_endpoint: Some(Val::<String>::from("https://a")),
+            redirect_url: Some(Val::<String>::from("https://a")),
             ..Self::default()
         }
     }
@@ -776,7 +776,7 @@ impl BasicAuthConnectionMetadata {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            base_endpoint: Some(Val::<String>::from("placeholder")),
+            base_endpoint: Some(Val::<String>::from("https://a")),
             password: Some(Val::<String>::from("placeholder")),
             username: Some(Val::<String>::from("placeholder")),
         }
@@ -930,7 +930,7 @@ impl ClientCredentialsGrantDetails {
         Self {
             client_id: Some(Val::<String>::from("placeholder")),
             client_secret: Some(Val::<String>::from("placeholder")),
-            token_endpoint: Some(Val::<String>::from("placeholder")),
+            token_endpoint: Some(Val::<String>::from("https://a")),
         }
     }
 
@@ -1021,7 +1021,7 @@ impl ClientCredentialsGrantMetadata {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { base_endpoint: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { base_endpoint: Some(Val::<String>::from("https://a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1093,7 +1093,7 @@ impl IamConnectionMetadata {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")) }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1153,7 +1153,7 @@ impl NoneConnectionMetadata {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { base_endpoint: Some(Val::<String>::from("placeholder")) }
+        Self { base_endpoint: Some(Val::<String>::from("https://a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -66,8 +66,8 @@ impl Analysis {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            analysis_id: Some(Val::<String>::from("placeholder")),
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
+            analysis_id: Some(Val::<String>::from("a")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2400,7 +2400,7 @@ impl BarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2626,7 +2626,7 @@ impl BodySectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<BodySectionContent>::from(BodySectionContent::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3596,7 +3596,7 @@ impl BoxPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4246,7 +4246,7 @@ impl CategoryFilter {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
             configuration: Some(Val::<CategoryFilterConfiguration>::from(CategoryFilterConfiguration::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -4662,7 +4662,10 @@ impl ColorScale {
     pub fn minimal() -> Self {
         Self {
             color_fill_type: Some(Val::<ColorFillType>::from(ColorFillType::from("DISCRETE"))),
-            colors: Some(Val::<Vec<DataColor>>::from(vec![Val::<DataColor>::from(DataColor::minimal())])),
+            colors: Some(Val::<Vec<DataColor>>::from(vec![
+                Val::<DataColor>::from(DataColor::minimal()),
+                Val::<DataColor>::from(DataColor::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -5631,7 +5634,7 @@ impl ComboChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -7055,7 +7058,7 @@ impl CustomColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -7219,7 +7222,7 @@ impl CustomContentVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -8200,7 +8203,7 @@ impl DataPathColor {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            color: Some(Val::<String>::from("placeholder")),
+            color: Some(Val::<String>::from("#AAAAAA")),
             element: Some(Val::<DataPathValue>::from(DataPathValue::minimal())),
             ..Self::default()
         }
@@ -8620,7 +8623,7 @@ impl DataSetReference {
     pub fn minimal() -> Self {
         Self {
             data_set_arn: Some(Val::<String>::from("placeholder")),
-            data_set_placeholder: Some(Val::<String>::from("placeholder")),
+            data_set_placeholder: Some(Val::<String>::from("a")),
         }
     }
 
@@ -9143,7 +9146,7 @@ impl DateTimeParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -9225,7 +9228,7 @@ impl DateTimeParameterDeclaration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -9521,7 +9524,7 @@ impl DecimalParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<f64>>::from(vec![Val::<f64>::from(1.0f64)])),
         }
     }
@@ -9604,7 +9607,7 @@ impl DecimalParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -11316,7 +11319,7 @@ impl EmptyVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -11542,9 +11545,10 @@ impl ExplicitHierarchy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![Val::<ColumnIdentifier>::from(
-                ColumnIdentifier::minimal(),
-            )])),
+            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+            ])),
             hierarchy_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -12554,7 +12558,7 @@ impl FilledMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -12882,8 +12886,8 @@ impl FilterCrossSheetControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -12980,8 +12984,8 @@ impl FilterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13104,8 +13108,8 @@ impl FilterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13232,7 +13236,7 @@ impl FilterGroup {
     pub fn minimal() -> Self {
         Self {
             cross_dataset: Some(Val::<CrossDatasetTypes>::from(CrossDatasetTypes::from("ALL_DATASETS"))),
-            filter_group_id: Some(Val::<String>::from("placeholder")),
+            filter_group_id: Some(Val::<String>::from("a")),
             filters: Some(Val::<Vec<Filter>>::from(vec![Val::<Filter>::from(Filter::minimal())])),
             scope_configuration: Some(Val::<FilterScopeConfiguration>::from(FilterScopeConfiguration::minimal())),
             ..Self::default()
@@ -13447,8 +13451,8 @@ impl FilterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13704,8 +13708,8 @@ impl FilterRelativeDateTimeControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13943,10 +13947,10 @@ impl FilterSliderControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            source_filter_id: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -14095,8 +14099,8 @@ impl FilterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14205,8 +14209,8 @@ impl FilterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14527,7 +14531,7 @@ impl ForecastComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -14981,7 +14985,7 @@ impl FreeFormLayoutElement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             height: Some(Val::<String>::from("placeholder")),
             width: Some(Val::<String>::from("placeholder")),
@@ -15805,7 +15809,7 @@ impl FunnelChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -16466,7 +16470,7 @@ impl GaugeChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -16659,7 +16663,7 @@ impl GeospatialCategoricalDataColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), data_value: Some(Val::<String>::from("placeholder")) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), data_value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17083,6 +17087,7 @@ impl GeospatialGradientColor {
         Self {
             step_colors: Some(Val::<Vec<GeospatialGradientStepColor>>::from(vec![
                 Val::<GeospatialGradientStepColor>::from(GeospatialGradientStepColor::minimal()),
+                Val::<GeospatialGradientStepColor>::from(GeospatialGradientStepColor::minimal()),
             ])),
             ..Self::default()
         }
@@ -17169,7 +17174,7 @@ impl GeospatialGradientStepColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), data_value: Some(Val::<f64>::from(1.0f64)) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), data_value: Some(Val::<f64>::from(1.0f64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17344,7 +17349,7 @@ impl GeospatialHeatmapDataColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -18468,7 +18473,7 @@ impl GeospatialMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19038,7 +19043,7 @@ impl GeospatialSolidColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19100,7 +19105,7 @@ impl GeospatialStaticFileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")) }
+        Self { static_file_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19555,7 +19560,7 @@ impl GridLayoutElement {
     pub fn minimal() -> Self {
         Self {
             column_span: Some(Val::<f64>::from(1.0f64)),
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             row_span: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
@@ -19737,7 +19742,7 @@ impl GrowthRateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19827,7 +19832,7 @@ impl HeaderFooterSectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             layout: Some(Val::<SectionLayoutConfiguration>::from(SectionLayoutConfiguration::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -20265,7 +20270,7 @@ impl HeatMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -20676,7 +20681,7 @@ impl HistogramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -20785,7 +20790,7 @@ impl ImageCustomAction {
             >::from(
                 ImageCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<ImageCustomActionTrigger>::from(ImageCustomActionTrigger::from("CLICK"))),
             ..Self::default()
@@ -21059,7 +21064,7 @@ impl ImageStaticFile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { static_file_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21268,7 +21273,7 @@ impl InsightVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -21441,7 +21446,7 @@ impl IntegerParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<f64>>::from(vec![Val::<f64>::from(1.0f64)])),
         }
     }
@@ -21524,7 +21529,7 @@ impl IntegerParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -22524,7 +22529,7 @@ impl KpiVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -22819,7 +22824,7 @@ impl LayerCustomAction {
             >::from(
                 LayerCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<LayerCustomActionTrigger>::from(LayerCustomActionTrigger::from("DATA_POINT_CLICK"))),
             ..Self::default()
@@ -23015,7 +23020,7 @@ impl LayerMapVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -24100,7 +24105,7 @@ impl LineChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -24491,7 +24496,7 @@ impl LocalNavigationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_sheet_id: Some(Val::<String>::from("placeholder")) }
+        Self { target_sheet_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -24619,7 +24624,7 @@ impl MappedDataSetParameter {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            data_set_parameter_name: Some(Val::<String>::from("placeholder")),
+            data_set_parameter_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -24752,7 +24757,7 @@ impl MaximumMinimumComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<MaximumMinimumComputationType>::from(MaximumMinimumComputationType::from("MAXIMUM"))),
             ..Self::default()
         }
@@ -24924,7 +24929,7 @@ impl MetricComparisonComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -25173,7 +25178,7 @@ impl NestedFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             include_inner_set: Some(Val::<bool>::from(false)),
             inner_filter: Some(Val::<InnerFilter>::from(InnerFilter::minimal())),
         }
@@ -25628,7 +25633,7 @@ impl NumericEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             match_operator: Some(Val::<NumericEqualityMatchOperator>::from(NumericEqualityMatchOperator::from(
                 "EQUALS",
             ))),
@@ -25857,7 +25862,7 @@ impl NumericRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -26698,8 +26703,8 @@ impl ParameterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -26888,8 +26893,8 @@ impl ParameterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27022,8 +27027,8 @@ impl ParameterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27217,8 +27222,8 @@ impl ParameterSliderControl {
         Self {
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -27365,8 +27370,8 @@ impl ParameterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27475,8 +27480,8 @@ impl ParameterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27883,7 +27888,7 @@ impl PeriodOverPeriodComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -27969,7 +27974,7 @@ impl PeriodToDateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -28444,7 +28449,7 @@ impl PieChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -30005,7 +30010,7 @@ impl PivotTableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -30229,7 +30234,7 @@ impl PluginVisual {
     pub fn minimal() -> Self {
         Self {
             plugin_arn: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -31483,7 +31488,7 @@ impl RadarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -31720,7 +31725,7 @@ impl ReferenceLineCustomLabelConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_label: Some(Val::<String>::from("placeholder")) }
+        Self { custom_label: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -32299,7 +32304,7 @@ impl RelativeDatesFilter {
         Self {
             anchor_date_configuration: Some(Val::<AnchorDateConfiguration>::from(AnchorDateConfiguration::minimal())),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             relative_date_type: Some(Val::<RelativeDateType>::from(RelativeDateType::from("PREVIOUS"))),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
@@ -33038,7 +33043,7 @@ impl SankeyDiagramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -33629,7 +33634,7 @@ impl ScatterPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -34441,7 +34446,7 @@ impl SetParameterValueConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_parameter_name: Some(Val::<String>::from("placeholder")),
+            destination_parameter_name: Some(Val::<String>::from("a")),
             value: Some(Val::<DestinationParameterValueConfiguration>::from(
                 DestinationParameterValueConfiguration::minimal(),
             )),
@@ -34851,7 +34856,7 @@ impl SheetDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -35154,7 +35159,7 @@ impl SheetImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            sheet_image_id: Some(Val::<String>::from("placeholder")),
+            sheet_image_id: Some(Val::<String>::from("a")),
             source: Some(Val::<SheetImageSource>::from(SheetImageSource::minimal())),
             ..Self::default()
         }
@@ -35357,7 +35362,7 @@ impl SheetImageStaticFileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")) }
+        Self { static_file_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -35531,7 +35536,7 @@ impl SheetTextBox {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_text_box_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_text_box_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -35605,7 +35610,7 @@ impl SheetVisualScopingConfiguration {
     pub fn minimal() -> Self {
         Self {
             scope: Some(Val::<FilterVisualScope>::from(FilterVisualScope::from("ALL_VISUALS"))),
-            sheet_id: Some(Val::<String>::from("placeholder")),
+            sheet_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -36133,7 +36138,7 @@ impl SpatialStaticFile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { static_file_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -36261,7 +36266,7 @@ impl StaticFileS3SourceOptions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             object_key: Some(Val::<String>::from("placeholder")),
             region: Some(Val::<String>::from("placeholder")),
         }
@@ -36582,7 +36587,7 @@ impl StringParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -36665,7 +36670,7 @@ impl StringParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -38722,7 +38727,7 @@ impl TableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -39318,7 +39323,7 @@ impl TimeEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -39427,8 +39432,8 @@ impl TimeRangeDrillDownFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            range_maximum: Some(Val::<String>::from("placeholder")),
-            range_minimum: Some(Val::<String>::from("placeholder")),
+            range_maximum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            range_minimum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
         }
     }
@@ -39545,7 +39550,7 @@ impl TimeRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -39886,7 +39891,7 @@ impl TopBottomFilter {
                 AggregationSortConfiguration::minimal(),
             )])),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -40018,7 +40023,7 @@ impl TopBottomMoversComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -40139,7 +40144,7 @@ impl TopBottomRankedComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -40239,7 +40244,7 @@ impl TotalAggregationComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -40953,7 +40958,7 @@ impl TreeMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -41187,7 +41192,7 @@ impl UniqueValuesComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -41622,7 +41627,7 @@ impl VisualCustomAction {
             >::from(
                 VisualCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<VisualCustomActionTrigger>::from(VisualCustomActionTrigger::from("DATA_POINT_CLICK"))),
             ..Self::default()
@@ -42626,7 +42631,7 @@ impl WaterfallVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -42729,7 +42734,7 @@ impl WhatIfPointScenario {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { date: Some(Val::<String>::from("placeholder")), value: Some(Val::<f64>::from(1.0f64)) }
+        Self { date: Some(Val::<String>::from("2024-01-01T00:00:00Z")), value: Some(Val::<f64>::from(1.0f64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -42800,8 +42805,8 @@ impl WhatIfRangeScenario {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            end_date: Some(Val::<String>::from("placeholder")),
-            start_date: Some(Val::<String>::from("placeholder")),
+            end_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            start_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             value: Some(Val::<f64>::from(1.0f64)),
         }
     }
@@ -43260,7 +43265,7 @@ impl WordCloudVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

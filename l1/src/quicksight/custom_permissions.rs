@@ -36,8 +36,8 @@ impl CustomPermissions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
-            custom_permissions_name: Some(Val::<String>::from("placeholder")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            custom_permissions_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -68,8 +68,8 @@ impl Dashboard {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
-            dashboard_id: Some(Val::<String>::from("placeholder")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            dashboard_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -2091,7 +2091,7 @@ impl BarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2317,7 +2317,7 @@ impl BodySectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<BodySectionContent>::from(BodySectionContent::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3287,7 +3287,7 @@ impl BoxPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3945,7 +3945,7 @@ impl CategoryFilter {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
             configuration: Some(Val::<CategoryFilterConfiguration>::from(CategoryFilterConfiguration::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -4361,7 +4361,10 @@ impl ColorScale {
     pub fn minimal() -> Self {
         Self {
             color_fill_type: Some(Val::<ColorFillType>::from(ColorFillType::from("DISCRETE"))),
-            colors: Some(Val::<Vec<DataColor>>::from(vec![Val::<DataColor>::from(DataColor::minimal())])),
+            colors: Some(Val::<Vec<DataColor>>::from(vec![
+                Val::<DataColor>::from(DataColor::minimal()),
+                Val::<DataColor>::from(DataColor::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -5334,7 +5337,7 @@ impl ComboChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6758,7 +6761,7 @@ impl CustomColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6922,7 +6925,7 @@ impl CustomContentVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -8428,7 +8431,7 @@ impl DataPathColor {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            color: Some(Val::<String>::from("placeholder")),
+            color: Some(Val::<String>::from("#AAAAAA")),
             element: Some(Val::<DataPathValue>::from(DataPathValue::minimal())),
             ..Self::default()
         }
@@ -9048,7 +9051,7 @@ impl DataSetReference {
     pub fn minimal() -> Self {
         Self {
             data_set_arn: Some(Val::<String>::from("placeholder")),
-            data_set_placeholder: Some(Val::<String>::from("placeholder")),
+            data_set_placeholder: Some(Val::<String>::from("a")),
         }
     }
 
@@ -9621,7 +9624,7 @@ impl DateTimeParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -9703,7 +9706,7 @@ impl DateTimeParameterDeclaration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -9999,7 +10002,7 @@ impl DecimalParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<f64>>::from(vec![Val::<f64>::from(1.0f64)])),
         }
     }
@@ -10082,7 +10085,7 @@ impl DecimalParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -11794,7 +11797,7 @@ impl EmptyVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -12018,9 +12021,10 @@ impl ExplicitHierarchy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![Val::<ColumnIdentifier>::from(
-                ColumnIdentifier::minimal(),
-            )])),
+            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+            ])),
             hierarchy_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13180,7 +13184,7 @@ impl FilledMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -13508,8 +13512,8 @@ impl FilterCrossSheetControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -13606,8 +13610,8 @@ impl FilterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13734,8 +13738,8 @@ impl FilterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13862,7 +13866,7 @@ impl FilterGroup {
     pub fn minimal() -> Self {
         Self {
             cross_dataset: Some(Val::<CrossDatasetTypes>::from(CrossDatasetTypes::from("ALL_DATASETS"))),
-            filter_group_id: Some(Val::<String>::from("placeholder")),
+            filter_group_id: Some(Val::<String>::from("a")),
             filters: Some(Val::<Vec<Filter>>::from(vec![Val::<Filter>::from(Filter::minimal())])),
             scope_configuration: Some(Val::<FilterScopeConfiguration>::from(FilterScopeConfiguration::minimal())),
             ..Self::default()
@@ -14077,8 +14081,8 @@ impl FilterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14334,8 +14338,8 @@ impl FilterRelativeDateTimeControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14573,10 +14577,10 @@ impl FilterSliderControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            source_filter_id: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -14725,8 +14729,8 @@ impl FilterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14835,8 +14839,8 @@ impl FilterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -15157,7 +15161,7 @@ impl ForecastComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -15619,7 +15623,7 @@ impl FreeFormLayoutElement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             height: Some(Val::<String>::from("placeholder")),
             width: Some(Val::<String>::from("placeholder")),
@@ -16465,7 +16469,7 @@ impl FunnelChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17126,7 +17130,7 @@ impl GaugeChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17319,7 +17323,7 @@ impl GeospatialCategoricalDataColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), data_value: Some(Val::<String>::from("placeholder")) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), data_value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17743,6 +17747,7 @@ impl GeospatialGradientColor {
         Self {
             step_colors: Some(Val::<Vec<GeospatialGradientStepColor>>::from(vec![
                 Val::<GeospatialGradientStepColor>::from(GeospatialGradientStepColor::minimal()),
+                Val::<GeospatialGradientStepColor>::from(GeospatialGradientStepColor::minimal()),
             ])),
             ..Self::default()
         }
@@ -17829,7 +17834,7 @@ impl GeospatialGradientStepColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), data_value: Some(Val::<f64>::from(1.0f64)) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), data_value: Some(Val::<f64>::from(1.0f64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -18008,7 +18013,7 @@ impl GeospatialHeatmapDataColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19132,7 +19137,7 @@ impl GeospatialMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19702,7 +19707,7 @@ impl GeospatialSolidColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -19764,7 +19769,7 @@ impl GeospatialStaticFileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")) }
+        Self { static_file_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -20235,7 +20240,7 @@ impl GridLayoutElement {
     pub fn minimal() -> Self {
         Self {
             column_span: Some(Val::<f64>::from(1.0f64)),
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             row_span: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
@@ -20583,7 +20588,7 @@ impl GrowthRateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -20673,7 +20678,7 @@ impl HeaderFooterSectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             layout: Some(Val::<SectionLayoutConfiguration>::from(SectionLayoutConfiguration::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -21111,7 +21116,7 @@ impl HeatMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21522,7 +21527,7 @@ impl HistogramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21631,7 +21636,7 @@ impl ImageCustomAction {
             >::from(
                 ImageCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<ImageCustomActionTrigger>::from(ImageCustomActionTrigger::from("CLICK"))),
             ..Self::default()
@@ -21905,7 +21910,7 @@ impl ImageStaticFile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { static_file_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -22114,7 +22119,7 @@ impl InsightVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -22287,7 +22292,7 @@ impl IntegerParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<f64>>::from(vec![Val::<f64>::from(1.0f64)])),
         }
     }
@@ -22370,7 +22375,7 @@ impl IntegerParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -23370,7 +23375,7 @@ impl KpiVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -23665,7 +23670,7 @@ impl LayerCustomAction {
             >::from(
                 LayerCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<LayerCustomActionTrigger>::from(LayerCustomActionTrigger::from("DATA_POINT_CLICK"))),
             ..Self::default()
@@ -23861,7 +23866,7 @@ impl LayerMapVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -24946,7 +24951,7 @@ impl LineChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -25394,7 +25399,7 @@ impl LocalNavigationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_sheet_id: Some(Val::<String>::from("placeholder")) }
+        Self { target_sheet_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -25522,7 +25527,7 @@ impl MappedDataSetParameter {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            data_set_parameter_name: Some(Val::<String>::from("placeholder")),
+            data_set_parameter_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -25655,7 +25660,7 @@ impl MaximumMinimumComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<MaximumMinimumComputationType>::from(MaximumMinimumComputationType::from("MAXIMUM"))),
             ..Self::default()
         }
@@ -25827,7 +25832,7 @@ impl MetricComparisonComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -26076,7 +26081,7 @@ impl NestedFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             include_inner_set: Some(Val::<bool>::from(false)),
             inner_filter: Some(Val::<InnerFilter>::from(InnerFilter::minimal())),
         }
@@ -26531,7 +26536,7 @@ impl NumericEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             match_operator: Some(Val::<NumericEqualityMatchOperator>::from(NumericEqualityMatchOperator::from(
                 "EQUALS",
             ))),
@@ -26760,7 +26765,7 @@ impl NumericRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -27601,8 +27606,8 @@ impl ParameterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27791,8 +27796,8 @@ impl ParameterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -27925,8 +27930,8 @@ impl ParameterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -28120,8 +28125,8 @@ impl ParameterSliderControl {
         Self {
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -28268,8 +28273,8 @@ impl ParameterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -28378,8 +28383,8 @@ impl ParameterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -28786,7 +28791,7 @@ impl PeriodOverPeriodComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -28872,7 +28877,7 @@ impl PeriodToDateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -29347,7 +29352,7 @@ impl PieChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -30908,7 +30913,7 @@ impl PivotTableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -31132,7 +31137,7 @@ impl PluginVisual {
     pub fn minimal() -> Self {
         Self {
             plugin_arn: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -32386,7 +32391,7 @@ impl RadarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -32623,7 +32628,7 @@ impl ReferenceLineCustomLabelConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_label: Some(Val::<String>::from("placeholder")) }
+        Self { custom_label: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -33202,7 +33207,7 @@ impl RelativeDatesFilter {
         Self {
             anchor_date_configuration: Some(Val::<AnchorDateConfiguration>::from(AnchorDateConfiguration::minimal())),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             relative_date_type: Some(Val::<RelativeDateType>::from(RelativeDateType::from("PREVIOUS"))),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
@@ -33941,7 +33946,7 @@ impl SankeyDiagramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -34532,7 +34537,7 @@ impl ScatterPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -35344,7 +35349,7 @@ impl SetParameterValueConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_parameter_name: Some(Val::<String>::from("placeholder")),
+            destination_parameter_name: Some(Val::<String>::from("a")),
             value: Some(Val::<DestinationParameterValueConfiguration>::from(
                 DestinationParameterValueConfiguration::minimal(),
             )),
@@ -35741,7 +35746,7 @@ impl SheetDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -36044,7 +36049,7 @@ impl SheetImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            sheet_image_id: Some(Val::<String>::from("placeholder")),
+            sheet_image_id: Some(Val::<String>::from("a")),
             source: Some(Val::<SheetImageSource>::from(SheetImageSource::minimal())),
             ..Self::default()
         }
@@ -36247,7 +36252,7 @@ impl SheetImageStaticFileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")) }
+        Self { static_file_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -36471,7 +36476,7 @@ impl SheetTextBox {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_text_box_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_text_box_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -36545,7 +36550,7 @@ impl SheetVisualScopingConfiguration {
     pub fn minimal() -> Self {
         Self {
             scope: Some(Val::<FilterVisualScope>::from(FilterVisualScope::from("ALL_VISUALS"))),
-            sheet_id: Some(Val::<String>::from("placeholder")),
+            sheet_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -37073,7 +37078,7 @@ impl SpatialStaticFile {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { static_file_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -37201,7 +37206,7 @@ impl StaticFileS3SourceOptions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             object_key: Some(Val::<String>::from("placeholder")),
             region: Some(Val::<String>::from("placeholder")),
         }
@@ -37526,7 +37531,7 @@ impl StringParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }
@@ -37609,7 +37614,7 @@ impl StringParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -39666,7 +39671,7 @@ impl TableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -40262,7 +40267,7 @@ impl TimeEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -40371,8 +40376,8 @@ impl TimeRangeDrillDownFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            range_maximum: Some(Val::<String>::from("placeholder")),
-            range_minimum: Some(Val::<String>::from("placeholder")),
+            range_maximum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            range_minimum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
         }
     }
@@ -40489,7 +40494,7 @@ impl TimeRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -40830,7 +40835,7 @@ impl TopBottomFilter {
                 AggregationSortConfiguration::minimal(),
             )])),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -40962,7 +40967,7 @@ impl TopBottomMoversComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -41083,7 +41088,7 @@ impl TopBottomRankedComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -41183,7 +41188,7 @@ impl TotalAggregationComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -41901,7 +41906,7 @@ impl TreeMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -42135,7 +42140,7 @@ impl UniqueValuesComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -42620,7 +42625,7 @@ impl VisualCustomAction {
             >::from(
                 VisualCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<VisualCustomActionTrigger>::from(VisualCustomActionTrigger::from("DATA_POINT_CLICK"))),
             ..Self::default()
@@ -43674,7 +43679,7 @@ impl WaterfallVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -43777,7 +43782,7 @@ impl WhatIfPointScenario {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { date: Some(Val::<String>::from("placeholder")), value: Some(Val::<f64>::from(1.0f64)) }
+        Self { date: Some(Val::<String>::from("2024-01-01T00:00:00Z")), value: Some(Val::<f64>::from(1.0f64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -43848,8 +43853,8 @@ impl WhatIfRangeScenario {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            end_date: Some(Val::<String>::from("placeholder")),
-            start_date: Some(Val::<String>::from("placeholder")),
+            end_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            start_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             value: Some(Val::<f64>::from(1.0f64)),
         }
     }
@@ -44308,7 +44313,7 @@ impl WordCloudVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -1553,9 +1553,18 @@ impl DataPrepConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_table_map: Some(Val::<BTreeMap<String, DestinationTable>>::default()),
-            source_table_map: Some(Val::<BTreeMap<String, SourceTable>>::default()),
-            transform_step_map: Some(Val::<BTreeMap<String, TransformStep>>::default()),
+            destination_table_map: Some(Val::<BTreeMap<String, DestinationTable>>::from(BTreeMap::from([(
+                "0",
+                Val::<DestinationTable>::from(DestinationTable::minimal()),
+            )]))),
+            source_table_map: Some(Val::<BTreeMap<String, SourceTable>>::from(BTreeMap::from([(
+                "0",
+                Val::<SourceTable>::from(SourceTable::minimal()),
+            )]))),
+            transform_step_map: Some(Val::<BTreeMap<String, TransformStep>>::from(BTreeMap::from([(
+                "0",
+                Val::<TransformStep>::from(TransformStep::minimal()),
+            )]))),
         }
     }
 
@@ -3014,8 +3023,8 @@ impl DateTimeDatasetParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             value_type: Some(Val::<DatasetParameterValueType>::from(DatasetParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -3175,8 +3184,8 @@ impl DecimalDatasetParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             value_type: Some(Val::<DatasetParameterValueType>::from(DatasetParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -3389,7 +3398,7 @@ impl DestinationTableSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { transform_operation_id: Some(Val::<String>::from("placeholder")) }
+        Self { transform_operation_id: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3844,7 +3853,7 @@ impl ImportTableOperationSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source_table_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { source_table_id: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4130,8 +4139,8 @@ impl IntegerDatasetParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             value_type: Some(Val::<DatasetParameterValueType>::from(DatasetParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -4291,9 +4300,9 @@ impl JoinInstruction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            left_operand: Some(Val::<String>::from("placeholder")),
+            left_operand: Some(Val::<String>::from("0")),
             on_clause: Some(Val::<String>::from("placeholder")),
-            right_operand: Some(Val::<String>::from("placeholder")),
+            right_operand: Some(Val::<String>::from("0")),
             type_: Some(Val::<JoinType>::from(JoinType::from("INNER"))),
             ..Self::default()
         }
@@ -5052,7 +5061,7 @@ impl OverrideDatasetParameterOperation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { parameter_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { parameter_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6800,7 +6809,7 @@ impl SemanticTable {
     pub fn minimal() -> Self {
         Self {
             alias: Some(Val::<String>::from("placeholder")),
-            destination_table_id: Some(Val::<String>::from("placeholder")),
+            destination_table_id: Some(Val::<String>::from("0")),
             ..Self::default()
         }
     }
@@ -6951,8 +6960,8 @@ impl StringDatasetParameter {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             value_type: Some(Val::<DatasetParameterValueType>::from(DatasetParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -7419,7 +7428,7 @@ impl TransformOperationSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { transform_operation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { transform_operation_id: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

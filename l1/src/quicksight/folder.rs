@@ -201,7 +201,7 @@ impl ResourcePermission {
     pub fn minimal() -> Self {
         Self {
             actions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            principal: Some(Val::<String>::from("placeholder")),
+            principal: Some(Val::<String>::from("arn:a")),
         }
     }
 

@@ -52,8 +52,8 @@ impl Template {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
-            template_id: Some(Val::<String>::from("placeholder")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            template_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1944,7 +1944,7 @@ impl BarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2170,7 +2170,7 @@ impl BodySectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<BodySectionContent>::from(BodySectionContent::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -3140,7 +3140,7 @@ impl BoxPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3790,7 +3790,7 @@ impl CategoryFilter {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
             configuration: Some(Val::<CategoryFilterConfiguration>::from(CategoryFilterConfiguration::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -4206,7 +4206,10 @@ impl ColorScale {
     pub fn minimal() -> Self {
         Self {
             color_fill_type: Some(Val::<ColorFillType>::from(ColorFillType::from("DISCRETE"))),
-            colors: Some(Val::<Vec<DataColor>>::from(vec![Val::<DataColor>::from(DataColor::minimal())])),
+            colors: Some(Val::<Vec<DataColor>>::from(vec![
+                Val::<DataColor>::from(DataColor::minimal()),
+                Val::<DataColor>::from(DataColor::minimal()),
+            ])),
             ..Self::default()
         }
     }
@@ -5356,7 +5359,7 @@ impl ComboChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6780,7 +6783,7 @@ impl CustomColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { color: Some(Val::<String>::from("#AAAAAA")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6944,7 +6947,7 @@ impl CustomContentVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -7925,7 +7928,7 @@ impl DataPathColor {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            color: Some(Val::<String>::from("placeholder")),
+            color: Some(Val::<String>::from("#AAAAAA")),
             element: Some(Val::<DataPathValue>::from(DataPathValue::minimal())),
             ..Self::default()
         }
@@ -8341,7 +8344,7 @@ impl DataSetReference {
     pub fn minimal() -> Self {
         Self {
             data_set_arn: Some(Val::<String>::from("placeholder")),
-            data_set_placeholder: Some(Val::<String>::from("placeholder")),
+            data_set_placeholder: Some(Val::<String>::from("a")),
         }
     }
 
@@ -8929,7 +8932,7 @@ impl DateTimeParameterDeclaration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -9234,7 +9237,7 @@ impl DecimalParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -10946,7 +10949,7 @@ impl EmptyVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -11120,9 +11123,10 @@ impl ExplicitHierarchy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![Val::<ColumnIdentifier>::from(
-                ColumnIdentifier::minimal(),
-            )])),
+            columns: Some(Val::<Vec<ColumnIdentifier>>::from(vec![
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+                Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal()),
+            ])),
             hierarchy_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -12132,7 +12136,7 @@ impl FilledMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -12460,8 +12464,8 @@ impl FilterCrossSheetControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -12558,8 +12562,8 @@ impl FilterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -12682,8 +12686,8 @@ impl FilterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -12810,7 +12814,7 @@ impl FilterGroup {
     pub fn minimal() -> Self {
         Self {
             cross_dataset: Some(Val::<CrossDatasetTypes>::from(CrossDatasetTypes::from("ALL_DATASETS"))),
-            filter_group_id: Some(Val::<String>::from("placeholder")),
+            filter_group_id: Some(Val::<String>::from("a")),
             filters: Some(Val::<Vec<Filter>>::from(vec![Val::<Filter>::from(Filter::minimal())])),
             scope_configuration: Some(Val::<FilterScopeConfiguration>::from(FilterScopeConfiguration::minimal())),
             ..Self::default()
@@ -13025,8 +13029,8 @@ impl FilterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13282,8 +13286,8 @@ impl FilterRelativeDateTimeControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13521,10 +13525,10 @@ impl FilterSliderControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            source_filter_id: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -13673,8 +13677,8 @@ impl FilterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -13783,8 +13787,8 @@ impl FilterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            filter_control_id: Some(Val::<String>::from("placeholder")),
-            source_filter_id: Some(Val::<String>::from("placeholder")),
+            filter_control_id: Some(Val::<String>::from("a")),
+            source_filter_id: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -14105,7 +14109,7 @@ impl ForecastComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -14559,7 +14563,7 @@ impl FreeFormLayoutElement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             height: Some(Val::<String>::from("placeholder")),
             width: Some(Val::<String>::from("placeholder")),
@@ -15383,7 +15387,7 @@ impl FunnelChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -16044,7 +16048,7 @@ impl GaugeChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -16346,7 +16350,7 @@ impl GeospatialHeatmapDataColor {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { color: Some(Val::<String>::from("placeholder")) }
+        Self { color: Some(Val::<String>::from("#AAAAAA")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -16708,7 +16712,7 @@ impl GeospatialMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17271,7 +17275,7 @@ impl GridLayoutElement {
     pub fn minimal() -> Self {
         Self {
             column_span: Some(Val::<f64>::from(1.0f64)),
-            element_id: Some(Val::<String>::from("placeholder")),
+            element_id: Some(Val::<String>::from("a")),
             element_type: Some(Val::<LayoutElementType>::from(LayoutElementType::from("VISUAL"))),
             row_span: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
@@ -17453,7 +17457,7 @@ impl GrowthRateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -17543,7 +17547,7 @@ impl HeaderFooterSectionConfiguration {
     pub fn minimal() -> Self {
         Self {
             layout: Some(Val::<SectionLayoutConfiguration>::from(SectionLayoutConfiguration::minimal())),
-            section_id: Some(Val::<String>::from("placeholder")),
+            section_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -17981,7 +17985,7 @@ impl HeatMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -18392,7 +18396,7 @@ impl HistogramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -18501,7 +18505,7 @@ impl ImageCustomAction {
             >::from(
                 ImageCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<ImageCustomActionTrigger>::from(ImageCustomActionTrigger::from("CLICK"))),
             ..Self::default()
@@ -18916,7 +18920,7 @@ impl InsightVisual {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -19098,7 +19102,7 @@ impl IntegerParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -20098,7 +20102,7 @@ impl KpiVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21365,7 +21369,7 @@ impl LineChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21756,7 +21760,7 @@ impl LocalNavigationConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_sheet_id: Some(Val::<String>::from("placeholder")) }
+        Self { target_sheet_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -21884,7 +21888,7 @@ impl MappedDataSetParameter {
     pub fn minimal() -> Self {
         Self {
             data_set_identifier: Some(Val::<String>::from("placeholder")),
-            data_set_parameter_name: Some(Val::<String>::from("placeholder")),
+            data_set_parameter_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -22017,7 +22021,7 @@ impl MaximumMinimumComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<MaximumMinimumComputationType>::from(MaximumMinimumComputationType::from("MAXIMUM"))),
             ..Self::default()
         }
@@ -22189,7 +22193,7 @@ impl MetricComparisonComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -22438,7 +22442,7 @@ impl NestedFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             include_inner_set: Some(Val::<bool>::from(false)),
             inner_filter: Some(Val::<InnerFilter>::from(InnerFilter::minimal())),
         }
@@ -22893,7 +22897,7 @@ impl NumericEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             match_operator: Some(Val::<NumericEqualityMatchOperator>::from(NumericEqualityMatchOperator::from(
                 "EQUALS",
             ))),
@@ -23122,7 +23126,7 @@ impl NumericRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -23963,8 +23967,8 @@ impl ParameterDateTimePickerControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -24153,8 +24157,8 @@ impl ParameterDropDownControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -24287,8 +24291,8 @@ impl ParameterListControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -24482,8 +24486,8 @@ impl ParameterSliderControl {
         Self {
             maximum_value: Some(Val::<f64>::from(1.0f64)),
             minimum_value: Some(Val::<f64>::from(1.0f64)),
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             step_size: Some(Val::<f64>::from(1.0f64)),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -24630,8 +24634,8 @@ impl ParameterTextAreaControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -24740,8 +24744,8 @@ impl ParameterTextFieldControl {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            parameter_control_id: Some(Val::<String>::from("placeholder")),
-            source_parameter_name: Some(Val::<String>::from("placeholder")),
+            parameter_control_id: Some(Val::<String>::from("a")),
+            source_parameter_name: Some(Val::<String>::from("a")),
             title: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -25046,7 +25050,7 @@ impl PeriodOverPeriodComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -25132,7 +25136,7 @@ impl PeriodToDateComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -25607,7 +25611,7 @@ impl PieChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -27168,7 +27172,7 @@ impl PivotTableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -27392,7 +27396,7 @@ impl PluginVisual {
     pub fn minimal() -> Self {
         Self {
             plugin_arn: Some(Val::<String>::from("placeholder")),
-            visual_id: Some(Val::<String>::from("placeholder")),
+            visual_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -28646,7 +28650,7 @@ impl RadarChartVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -28883,7 +28887,7 @@ impl ReferenceLineCustomLabelConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { custom_label: Some(Val::<String>::from("placeholder")) }
+        Self { custom_label: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -29462,7 +29466,7 @@ impl RelativeDatesFilter {
         Self {
             anchor_date_configuration: Some(Val::<AnchorDateConfiguration>::from(AnchorDateConfiguration::minimal())),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             relative_date_type: Some(Val::<RelativeDateType>::from(RelativeDateType::from("PREVIOUS"))),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
@@ -30201,7 +30205,7 @@ impl SankeyDiagramVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -30792,7 +30796,7 @@ impl ScatterPlotVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -31604,7 +31608,7 @@ impl SetParameterValueConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            destination_parameter_name: Some(Val::<String>::from("placeholder")),
+            destination_parameter_name: Some(Val::<String>::from("a")),
             value: Some(Val::<DestinationParameterValueConfiguration>::from(
                 DestinationParameterValueConfiguration::minimal(),
             )),
@@ -31951,7 +31955,7 @@ impl SheetDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -32254,7 +32258,7 @@ impl SheetImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            sheet_image_id: Some(Val::<String>::from("placeholder")),
+            sheet_image_id: Some(Val::<String>::from("a")),
             source: Some(Val::<SheetImageSource>::from(SheetImageSource::minimal())),
             ..Self::default()
         }
@@ -32457,7 +32461,7 @@ impl SheetImageStaticFileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { static_file_id: Some(Val::<String>::from("placeholder")) }
+        Self { static_file_id: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -32631,7 +32635,7 @@ impl SheetTextBox {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { sheet_text_box_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { sheet_text_box_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -32705,7 +32709,7 @@ impl SheetVisualScopingConfiguration {
     pub fn minimal() -> Self {
         Self {
             scope: Some(Val::<FilterVisualScope>::from(FilterVisualScope::from("ALL_VISUALS"))),
-            sheet_id: Some(Val::<String>::from("placeholder")),
+            sheet_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -33365,7 +33369,7 @@ impl StringParameterDeclaration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             parameter_value_type: Some(Val::<ParameterValueType>::from(ParameterValueType::from("MULTI_VALUED"))),
             ..Self::default()
         }
@@ -35422,7 +35426,7 @@ impl TableVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -36377,7 +36381,7 @@ impl TimeEqualityFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -36486,8 +36490,8 @@ impl TimeRangeDrillDownFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            range_maximum: Some(Val::<String>::from("placeholder")),
-            range_minimum: Some(Val::<String>::from("placeholder")),
+            range_maximum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            range_minimum: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             time_granularity: Some(Val::<TimeGranularity>::from(TimeGranularity::from("YEAR"))),
         }
     }
@@ -36604,7 +36608,7 @@ impl TimeRangeFilter {
     pub fn minimal() -> Self {
         Self {
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             null_option: Some(Val::<FilterNullOption>::from(FilterNullOption::from("ALL_VALUES"))),
             ..Self::default()
         }
@@ -36945,7 +36949,7 @@ impl TopBottomFilter {
                 AggregationSortConfiguration::minimal(),
             )])),
             column: Some(Val::<ColumnIdentifier>::from(ColumnIdentifier::minimal())),
-            filter_id: Some(Val::<String>::from("placeholder")),
+            filter_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -37077,7 +37081,7 @@ impl TopBottomMoversComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -37198,7 +37202,7 @@ impl TopBottomRankedComputation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            computation_id: Some(Val::<String>::from("placeholder")),
+            computation_id: Some(Val::<String>::from("a")),
             type_: Some(Val::<TopBottomComputationType>::from(TopBottomComputationType::from("TOP"))),
             ..Self::default()
         }
@@ -37298,7 +37302,7 @@ impl TotalAggregationComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -38012,7 +38016,7 @@ impl TreeMapVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -38246,7 +38250,7 @@ impl UniqueValuesComputation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { computation_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { computation_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -38673,7 +38677,7 @@ impl VisualCustomAction {
             >::from(
                 VisualCustomActionOperation::minimal(),
             )])),
-            custom_action_id: Some(Val::<String>::from("placeholder")),
+            custom_action_id: Some(Val::<String>::from("a")),
             name: Some(Val::<String>::from("placeholder")),
             trigger: Some(Val::<VisualCustomActionTrigger>::from(VisualCustomActionTrigger::from("DATA_POINT_CLICK"))),
             ..Self::default()
@@ -39677,7 +39681,7 @@ impl WaterfallVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -39780,7 +39784,7 @@ impl WhatIfPointScenario {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { date: Some(Val::<String>::from("placeholder")), value: Some(Val::<f64>::from(1.0f64)) }
+        Self { date: Some(Val::<String>::from("2024-01-01T00:00:00Z")), value: Some(Val::<f64>::from(1.0f64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -39851,8 +39855,8 @@ impl WhatIfRangeScenario {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            end_date: Some(Val::<String>::from("placeholder")),
-            start_date: Some(Val::<String>::from("placeholder")),
+            end_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
+            start_date: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             value: Some(Val::<f64>::from(1.0f64)),
         }
     }
@@ -40311,7 +40315,7 @@ impl WordCloudVisual {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { visual_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { visual_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

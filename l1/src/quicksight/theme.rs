@@ -53,11 +53,11 @@ impl Theme {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            aws_account_id: Some(Val::<String>::from("placeholderx")),
-            base_theme_id: Some(Val::<String>::from("placeholder")),
+            aws_account_id: Some(Val::<String>::from("000000000000")),
+            base_theme_id: Some(Val::<String>::from("a")),
             configuration: Some(Val::<ThemeConfiguration>::from(ThemeConfiguration::minimal())),
             name: Some(Val::<String>::from("placeholder")),
-            theme_id: Some(Val::<String>::from("placeholder")),
+            theme_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -33,7 +33,7 @@ impl Permission {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             policy_template: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
             resource_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()

@@ -214,10 +214,7 @@ impl ResourceTag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            resource_tag_key: Some(Val::<String>::from("placeholder")),
-            resource_tag_value: Some(Val::<String>::from("placeholder")),
-        }
+        Self { resource_tag_key: Some(Val::<String>::from("S")), resource_tag_value: Some(Val::<String>::from("")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -364,7 +361,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -69,8 +69,8 @@ impl CustomDbEngineVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            engine: Some(Val::<String>::from("placeholder")),
-            engine_version: Some(Val::<String>::from("placeholder")),
+            engine: Some(Val::<String>::from("A")),
+            engine_version: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

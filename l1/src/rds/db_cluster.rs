@@ -673,7 +673,7 @@ impl DbClusterRole {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -1018,7 +1018,7 @@ impl DbInstanceRole {
     pub fn minimal() -> Self {
         Self {
             feature_name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 

@@ -59,10 +59,13 @@ impl DbProxy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            db_proxy_name: Some(Val::<String>::from("placeholder")),
+            db_proxy_name: Some(Val::<String>::from("0")),
             engine_family: Some(Val::<EngineFamily>::from(EngineFamily::from("MYSQL"))),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            vpc_subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            vpc_subnet_ids: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("placeholder"),
+                Val::<String>::from("placeholder"),
+            ])),
             ..Self::default()
         }
     }

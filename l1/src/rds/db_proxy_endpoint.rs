@@ -45,9 +45,12 @@ impl DbProxyEndpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            db_proxy_endpoint_name: Some(Val::<String>::from("placeholder")),
-            db_proxy_name: Some(Val::<String>::from("placeholder")),
-            vpc_subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            db_proxy_endpoint_name: Some(Val::<String>::from("0")),
+            db_proxy_name: Some(Val::<String>::from("0")),
+            vpc_subnet_ids: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("placeholder"),
+                Val::<String>::from("placeholder"),
+            ])),
             ..Self::default()
         }
     }

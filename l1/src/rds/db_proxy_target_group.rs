@@ -35,7 +35,7 @@ impl DbProxyTargetGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            db_proxy_name: Some(Val::<String>::from("placeholder")),
+            db_proxy_name: Some(Val::<String>::from("A0")),
             target_group_name: Some(Val::<TargetGroupName>::from(TargetGroupName::from("default"))),
             ..Self::default()
         }

@@ -51,7 +51,7 @@ impl Integration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            source_arn: Some(Val::<String>::from("placeholder")),
+            source_arn: Some(Val::<String>::from("arn:awsa:rds:a:0:cluster:aa-a")),
             target_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
             ..Self::default()
         }

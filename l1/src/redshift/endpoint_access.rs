@@ -42,9 +42,9 @@ impl EndpointAccess {
     pub fn minimal() -> Self {
         Self {
             cluster_identifier: Some(Val::<String>::from("placeholder")),
-            endpoint_name: Some(Val::<String>::from("placeholder")),
-            subnet_group_name: Some(Val::<String>::from("placeholder")),
-            vpc_security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            endpoint_name: Some(Val::<String>::from("a")),
+            subnet_group_name: Some(Val::<String>::from("a")),
+            vpc_security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
             ..Self::default()
         }
     }

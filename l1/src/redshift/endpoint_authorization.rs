@@ -32,8 +32,8 @@ impl EndpointAuthorization {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account: Some(Val::<String>::from("placeholder")),
-            cluster_identifier: Some(Val::<String>::from("placeholder")),
+            account: Some(Val::<String>::from("000000000000")),
+            cluster_identifier: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

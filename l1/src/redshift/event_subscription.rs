@@ -44,7 +44,7 @@ impl EventSubscription {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subscription_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { subscription_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

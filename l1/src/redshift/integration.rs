@@ -45,8 +45,8 @@ impl Integration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            source_arn: Some(Val::<String>::from("placeholder")),
-            target_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            source_arn: Some(Val::<String>::from("arn:awsa:s3:a:a:a")),
+            target_arn: Some(Val::<String>::from("arn:awsa:redshift:a:000000000000:namespace/a")),
             ..Self::default()
         }
     }

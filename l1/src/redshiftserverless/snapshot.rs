@@ -35,7 +35,7 @@ impl Snapshot {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { snapshot_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { snapshot_name: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

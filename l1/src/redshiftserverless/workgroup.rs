@@ -73,7 +73,7 @@ impl Workgroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { workgroup_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { workgroup_name: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

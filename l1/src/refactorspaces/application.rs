@@ -42,10 +42,10 @@ impl Application {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            environment_identifier: Some(Val::<String>::from("placeholderxxx")),
+            environment_identifier: Some(Val::<String>::from("env-0000000000")),
             name: Some(Val::<String>::from("placeholder")),
             proxy_type: Some(Val::<ProxyType>::from(ProxyType::from("API_GATEWAY"))),
-            vpc_id: Some(Val::<String>::from("placeholderx")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }
@@ -279,7 +279,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

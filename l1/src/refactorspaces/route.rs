@@ -43,10 +43,10 @@ impl Route {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_identifier: Some(Val::<String>::from("placeholderxxx")),
-            environment_identifier: Some(Val::<String>::from("placeholderxxx")),
+            application_identifier: Some(Val::<String>::from("app-0000000000")),
+            environment_identifier: Some(Val::<String>::from("env-0000000000")),
             route_type: Some(Val::<RouteType>::from(RouteType::from("DEFAULT"))),
-            service_identifier: Some(Val::<String>::from("placeholderxxx")),
+            service_identifier: Some(Val::<String>::from("svc-0000000000")),
             ..Self::default()
         }
     }
@@ -266,7 +266,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -54,9 +54,9 @@ impl Service {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_identifier: Some(Val::<String>::from("placeholderxxx")),
+            application_identifier: Some(Val::<String>::from("app-0000000000")),
             endpoint_type: Some(Val::<ServiceEndpointType>::from(ServiceEndpointType::from("LAMBDA"))),
-            environment_identifier: Some(Val::<String>::from("placeholderxxx")),
+            environment_identifier: Some(Val::<String>::from("env-0000000000")),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -224,7 +224,7 @@ impl LambdaEndpointInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arn::lambda:aa-a-0:000000000000:function:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -284,7 +284,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -354,7 +354,7 @@ impl UrlEndpointInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { url: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { url: Some(Val::<String>::from("http://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -65,7 +65,7 @@ impl StreamProcessor {
             connected_home_settings: Some(Val::<ConnectedHomeSettings>::from(ConnectedHomeSettings::minimal())),
             kinesis_video_stream: Some(Val::<KinesisVideoStream>::from(KinesisVideoStream::minimal())),
             notification_channel: Some(Val::<NotificationChannel>::from(NotificationChannel::minimal())),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             s3_destination: Some(Val::<S3Destination>::from(S3Destination::minimal())),
             ..Self::default()
         }
@@ -495,7 +495,7 @@ impl FaceSearchSettings {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { collection_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { collection_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -561,7 +561,7 @@ impl KinesisDataStream {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arn:a:kinesis:a:000000000000:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -617,7 +617,7 @@ impl KinesisVideoStream {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { arn: Some(Val::<String>::from("placeholder")) }
+        Self { arn: Some(Val::<String>::from("arn:a:kinesisvideo:a:000000000000:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -796,7 +796,7 @@ impl S3Destination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -867,7 +867,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

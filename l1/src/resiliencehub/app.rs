@@ -49,8 +49,8 @@ impl App {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_template_body: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            app_template_body: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("AA")),
             resource_mappings: Some(Val::<Vec<ResourceMapping>>::from(vec![Val::<ResourceMapping>::from(
                 ResourceMapping::minimal(),
             )])),
@@ -391,7 +391,7 @@ impl PhysicalResourceId {
     pub fn minimal() -> Self {
         Self {
             identifier: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
+            type_: Some(Val::<String>::from("Arn")),
             ..Self::default()
         }
     }
@@ -488,7 +488,7 @@ impl ResourceMapping {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            mapping_type: Some(Val::<String>::from("placeholder")),
+            mapping_type: Some(Val::<String>::from("CfnStack")),
             physical_resource_id: Some(Val::<PhysicalResourceId>::from(PhysicalResourceId::minimal())),
             ..Self::default()
         }

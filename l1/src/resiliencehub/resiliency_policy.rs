@@ -37,7 +37,7 @@ impl ResiliencyPolicy {
     pub fn minimal() -> Self {
         Self {
             policy: Some(Val::<PolicyMap>::from(PolicyMap::minimal())),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("AA")),
             tier: Some(Val::<Tier>::from(Tier::from("MissionCritical"))),
             ..Self::default()
         }

@@ -31,7 +31,7 @@ impl View {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { view_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { view_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

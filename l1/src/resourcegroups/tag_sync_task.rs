@@ -41,10 +41,10 @@ impl TagSyncTask {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            group: Some(Val::<String>::from("placeholderx")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            tag_key: Some(Val::<String>::from("placeholder")),
-            tag_value: Some(Val::<String>::from("placeholder")),
+            group: Some(Val::<String>::from("a/aaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            tag_key: Some(Val::<String>::from("a")),
+            tag_value: Some(Val::<String>::from("a")),
         }
     }
 

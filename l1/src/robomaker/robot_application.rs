@@ -241,7 +241,7 @@ impl SourceConfig {
     pub fn minimal() -> Self {
         Self {
             architecture: Some(Val::<Architecture>::from(Architecture::from("X86_64"))),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             s3_key: Some(Val::<String>::from("placeholder")),
         }
     }

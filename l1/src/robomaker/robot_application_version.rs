@@ -28,7 +28,7 @@ impl RobotApplicationVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { application: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { application: Some(Val::<String>::from("arn:a:a:a:0:a/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

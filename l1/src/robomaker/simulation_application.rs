@@ -197,7 +197,7 @@ impl RenderingEngine {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<Name>::from(Name::from("OGRE"))), version: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<Name>::from(Name::from("OGRE"))), version: Some(Val::<String>::from("1ax")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -407,7 +407,7 @@ impl SourceConfig {
     pub fn minimal() -> Self {
         Self {
             architecture: Some(Val::<Architecture>::from(Architecture::from("X86_64"))),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             s3_key: Some(Val::<String>::from("placeholder")),
         }
     }

@@ -51,8 +51,8 @@ impl Profile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            role_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("a")),
+            role_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:aws:iam:a:a:rolea")])),
             ..Self::default()
         }
     }
@@ -364,7 +364,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -26,7 +26,7 @@ impl CidrCollection {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -134,7 +134,7 @@ impl Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            cidr_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("10.0.0.0/16")])),
             location_name: Some(Val::<String>::from("placeholder")),
         }
     }

@@ -23,7 +23,7 @@ impl Dnssec {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { hosted_zone_id: Some(Val::<String>::from("placeholder")) }
+        Self { hosted_zone_id: Some(Val::<String>::from("A")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -393,7 +393,7 @@ impl Vpc {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { vpc_id: Some(Val::<String>::from("placeholder")), vpc_region: Some(Val::<String>::from("placeholder")) }
+        Self { vpc_id: Some(Val::<String>::from("vpc-12345678")), vpc_region: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -36,9 +36,9 @@ impl KeySigningKey {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            hosted_zone_id: Some(Val::<String>::from("placeholder")),
+            hosted_zone_id: Some(Val::<String>::from("A")),
             key_management_service_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             status: Some(Val::<Status>::from(Status::from("ACTIVE"))),
         }
     }

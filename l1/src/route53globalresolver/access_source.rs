@@ -47,8 +47,8 @@ impl AccessSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cidr: Some(Val::<String>::from("placeholder")),
-            dns_view_id: Some(Val::<String>::from("placeholder")),
+            cidr: Some(Val::<String>::from("10.0.0.0/16")),
+            dns_view_id: Some(Val::<String>::from("a")),
             protocol: Some(Val::<DnsProtocol>::from(DnsProtocol::from("DO53"))),
             ..Self::default()
         }

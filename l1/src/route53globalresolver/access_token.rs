@@ -39,7 +39,7 @@ impl AccessToken {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { dns_view_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { dns_view_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

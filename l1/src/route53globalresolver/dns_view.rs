@@ -48,8 +48,8 @@ impl DnsView {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            global_resolver_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            global_resolver_id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -71,8 +71,8 @@ impl FirewallRule {
     pub fn minimal() -> Self {
         Self {
             action: Some(Val::<FirewallRuleAction>::from(FirewallRuleAction::from("ALLOW"))),
-            dns_view_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            dns_view_id: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

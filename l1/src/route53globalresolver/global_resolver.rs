@@ -45,7 +45,7 @@ impl GlobalResolver {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }

@@ -35,8 +35,8 @@ impl HostedZoneAssociation {
     pub fn minimal() -> Self {
         Self {
             hosted_zone_id: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
-            resource_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            resource_arn: Some(Val::<String>::from("arn:a:a:::a")),
         }
     }
 

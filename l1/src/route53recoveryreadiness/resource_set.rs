@@ -32,7 +32,7 @@ impl ResourceSet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            resource_set_type: Some(Val::<String>::from("placeholder")),
+            resource_set_type: Some(Val::<String>::from("AWS::A::A")),
             resources: Some(Val::<Vec<ResourceProperty>>::from(vec![Val::<ResourceProperty>::from(
                 ResourceProperty::minimal(),
             )])),

@@ -42,7 +42,7 @@ impl FirewallRuleGroupAssociation {
         Self {
             firewall_rule_group_id: Some(Val::<String>::from("placeholder")),
             priority: Some(Val::<i64>::from(1i64)),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

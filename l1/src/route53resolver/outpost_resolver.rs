@@ -42,7 +42,7 @@ impl OutpostResolver {
     pub fn minimal() -> Self {
         Self {
             name: Some(Val::<String>::from("placeholder")),
-            outpost_arn: Some(Val::<String>::from("placeholder")),
+            outpost_arn: Some(Val::<String>::from("arn:aws:outposts:a:000000000000:outpost/op-aaaaaaaaaaaaaaaaa")),
             preferred_instance_type: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -63,10 +63,11 @@ impl ResolverEndpoint {
     pub fn minimal() -> Self {
         Self {
             direction: Some(Val::<String>::from("placeholder")),
-            ip_addresses: Some(Val::<Vec<IpAddressRequest>>::from(vec![Val::<IpAddressRequest>::from(
-                IpAddressRequest::minimal(),
-            )])),
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            ip_addresses: Some(Val::<Vec<IpAddressRequest>>::from(vec![
+                Val::<IpAddressRequest>::from(IpAddressRequest::minimal()),
+                Val::<IpAddressRequest>::from(IpAddressRequest::minimal()),
+            ])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
             ..Self::default()
         }
     }
@@ -281,7 +282,7 @@ impl IpAddressRequest {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnet_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { subnet_id: Some(Val::<String>::from("subnet-12345678")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -29,7 +29,7 @@ impl ResolverRuleAssociation {
     pub fn minimal() -> Self {
         Self {
             resolver_rule_id: Some(Val::<String>::from("placeholder")),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }

@@ -32,7 +32,7 @@ impl InboundExternalLink {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            gateway_id: Some(Val::<String>::from("placeholder")),
+            gateway_id: Some(Val::<String>::from("rtb-gw-a")),
             link_log_settings: Some(Val::<LinkLogSettings>::from(LinkLogSettings::minimal())),
             ..Self::default()
         }
@@ -447,7 +447,7 @@ impl ResponderErrorMaskingForHttpCode {
     pub fn minimal() -> Self {
         Self {
             action: Some(Val::<Action>::from(Action::from("NO_BID"))),
-            http_code: Some(Val::<String>::from("placeho")),
+            http_code: Some(Val::<String>::from("DEFAULT")),
             logging_types: Some(Val::<Vec<ResponderErrorMaskingLoggingType>>::from(vec![Val::<
                 ResponderErrorMaskingLoggingType,
             >::from(
@@ -555,7 +555,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("resourceArn")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

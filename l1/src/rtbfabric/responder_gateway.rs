@@ -60,9 +60,9 @@ impl ResponderGateway {
         Self {
             port: Some(Val::<i64>::from(1i64)),
             protocol: Some(Val::<Protocol>::from(Protocol::from("HTTP"))),
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderxxxx")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-aaaaaaaa")])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }
@@ -261,7 +261,7 @@ impl AutoScalingGroupsConfiguration {
     pub fn minimal() -> Self {
         Self {
             auto_scaling_group_name_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -369,11 +369,11 @@ impl EksEndpointsConfiguration {
     pub fn minimal() -> Self {
         Self {
             cluster_api_server_ca_certificate_chain: Some(Val::<String>::from("placeholder")),
-            cluster_api_server_endpoint_uri: Some(Val::<String>::from("placeholder")),
-            cluster_name: Some(Val::<String>::from("placeholder")),
-            endpoints_resource_name: Some(Val::<String>::from("placeholder")),
-            endpoints_resource_namespace: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            cluster_api_server_endpoint_uri: Some(Val::<String>::from("https://A.A")),
+            cluster_name: Some(Val::<String>::from("AA")),
+            endpoints_resource_name: Some(Val::<String>::from("AA")),
+            endpoints_resource_namespace: Some(Val::<String>::from("AA")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -526,7 +526,7 @@ impl HealthCheckConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { path: Some(Val::<String>::from("placeholder")), port: Some(Val::<i64>::from(80i64)), ..Self::default() }
+        Self { path: Some(Val::<String>::from("/a")), port: Some(Val::<i64>::from(80i64)), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -694,7 +694,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("resourceArn")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

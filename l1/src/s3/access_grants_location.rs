@@ -28,7 +28,7 @@ impl AccessGrantsLocation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             location_scope: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -29,7 +29,7 @@ impl MultiRegionAccessPointPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            mrap_name: Some(Val::<String>::from("placeholder")),
+            mrap_name: Some(Val::<String>::from("aaa")),
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

@@ -1243,7 +1243,7 @@ impl StorageLensConfiguration {
     pub fn minimal() -> Self {
         Self {
             account_level: Some(Val::<AccountLevel>::from(AccountLevel::minimal())),
-            id: Some(Val::<String>::from("placeholder")),
+            id: Some(Val::<String>::from("a")),
             is_enabled: Some(Val::<bool>::from(false)),
             ..Self::default()
         }
@@ -1622,7 +1622,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

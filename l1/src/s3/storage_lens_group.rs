@@ -30,7 +30,7 @@ impl StorageLensGroup {
     pub fn minimal() -> Self {
         Self {
             filter: Some(Val::<Filter>::from(Filter::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -148,7 +148,11 @@ impl And {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            match_any_prefix: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            match_any_suffix: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -484,7 +488,11 @@ impl Or {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            match_any_prefix: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            match_any_suffix: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

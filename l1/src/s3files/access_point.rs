@@ -37,7 +37,10 @@ impl AccessPoint {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            file_system_id: Some(Val::<String>::from("arn:awsa:s3files:0:file-system/fs-00000000000000000")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -243,9 +246,9 @@ impl CreationPermissions {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            owner_gid: Some(Val::<String>::from("placeholder")),
-            owner_uid: Some(Val::<String>::from("placeholder")),
-            permissions: Some(Val::<String>::from("placeholder")),
+            owner_gid: Some(Val::<String>::from("0")),
+            owner_uid: Some(Val::<String>::from("0")),
+            permissions: Some(Val::<String>::from("000")),
         }
     }
 
@@ -331,11 +334,7 @@ impl PosixUser {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            gid: Some(Val::<String>::from("placeholder")),
-            uid: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { gid: Some(Val::<String>::from("0")), uid: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -53,8 +53,8 @@ impl FileSystem {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            bucket: Some(Val::<String>::from("arn:awsa:s3:::a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -292,7 +292,7 @@ impl ImportDataRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            prefix: Some(Val::<String>::from("placeholder")),
+            prefix: Some(Val::<String>::from("")),
             size_less_than: Some(Val::<i64>::from(0i64)),
             trigger: Some(Val::<Trigger>::from(Trigger::from("ON_DIRECTORY_FIRST_ACCESS"))),
         }
@@ -480,7 +480,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -27,7 +27,7 @@ impl FileSystemPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            file_system_id: Some(Val::<String>::from("placeholder")),
+            file_system_id: Some(Val::<String>::from("arn:awsa:s3files:0:file-system/fs-00000000000000000")),
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

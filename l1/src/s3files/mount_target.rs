@@ -47,8 +47,8 @@ impl MountTarget {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            file_system_id: Some(Val::<String>::from("placeholder")),
-            subnet_id: Some(Val::<String>::from("placeholderxxxx")),
+            file_system_id: Some(Val::<String>::from("arn:awsa:s3files:0:file-system/fs-00000000000000000")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

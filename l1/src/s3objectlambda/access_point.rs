@@ -162,7 +162,10 @@ impl AwsLambda {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { function_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            function_arn: Some(Val::<String>::from("arn:aws:lambda:us-east-1:123456789012:function:placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -36,7 +36,7 @@ impl AccessPoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            bucket: Some(Val::<String>::from("arn:a:s3-outposts:a:000000000000:outpost/a/bucket/a")),
             name: Some(Val::<String>::from("placeholder")),
             vpc_configuration: Some(Val::<VpcConfiguration>::from(VpcConfiguration::minimal())),
             ..Self::default()

@@ -29,7 +29,7 @@ impl BucketPolicy {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            bucket: Some(Val::<String>::from("arn:a:s3-outposts:a:000000000000:outpost/a/bucket/a")),
             policy_document: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
         }
     }

@@ -44,9 +44,9 @@ impl Endpoint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            outpost_id: Some(Val::<String>::from("placeholder")),
-            security_group_id: Some(Val::<String>::from("placeholder")),
-            subnet_id: Some(Val::<String>::from("placeholder")),
+            outpost_id: Some(Val::<String>::from("op-aaaaaaaaaaaaaaaaa")),
+            security_group_id: Some(Val::<String>::from("sg-12345678")),
+            subnet_id: Some(Val::<String>::from("subnet-12345678")),
             ..Self::default()
         }
     }

@@ -29,7 +29,7 @@ impl Namespace {
     pub fn minimal() -> Self {
         Self {
             namespace: Some(Val::<String>::from("placeholder")),
-            table_bucket_arn: Some(Val::<String>::from("placeholder")),
+            table_bucket_arn: Some(Val::<String>::from("arn:awsa:a:a:000000000000:bucket/aaa")),
         }
     }
 

@@ -45,9 +45,9 @@ impl Table {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            namespace: Some(Val::<String>::from("placeholder")),
+            namespace: Some(Val::<String>::from("0")),
             open_table_format: Some(Val::<OpenTableFormat>::from(OpenTableFormat::from("ICEBERG"))),
-            table_bucket_arn: Some(Val::<String>::from("placeholder")),
+            table_bucket_arn: Some(Val::<String>::from("arn:awsa:a:a:000000000000:bucket/aaa")),
             table_name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -29,7 +29,7 @@ impl TableBucketPolicy {
     pub fn minimal() -> Self {
         Self {
             resource_policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            table_bucket_arn: Some(Val::<String>::from("placeholder")),
+            table_bucket_arn: Some(Val::<String>::from("arn:awsa:a:a:000000000000:bucket/aaa")),
         }
     }
 

@@ -45,10 +45,10 @@ impl App {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_name: Some(Val::<String>::from("placeholder")),
+            app_name: Some(Val::<String>::from("a")),
             app_type: Some(Val::<AppType>::from(AppType::from("JupyterServer"))),
-            domain_id: Some(Val::<String>::from("placeholder")),
-            user_profile_name: Some(Val::<String>::from("placeholder")),
+            domain_id: Some(Val::<String>::from("d--a")),
+            user_profile_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -283,7 +283,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

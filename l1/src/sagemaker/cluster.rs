@@ -231,7 +231,7 @@ impl AlarmDetails {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { alarm_name: Some(Val::<String>::from("placeholder")) }
+        Self { alarm_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -290,7 +290,7 @@ impl CapacitySizeConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { type_: Some(Val::<String>::from("placeholder")), value: Some(Val::<i64>::from(1i64)) }
+        Self { type_: Some(Val::<String>::from("INSTANCE_COUNT")), value: Some(Val::<i64>::from(1i64)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -556,8 +556,8 @@ impl ClusterFsxLustreConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            dns_name: Some(Val::<String>::from("placeholderxxxxx")),
-            mount_name: Some(Val::<String>::from("placehol")),
+            dns_name: Some(Val::<String>::from("fs-00000000.aaaa")),
+            mount_name: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }
@@ -639,7 +639,7 @@ impl ClusterFsxOpenZfsConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { dns_name: Some(Val::<String>::from("placeholderxxxxx")), ..Self::default() }
+        Self { dns_name: Some(Val::<String>::from("fs-00000000.aaaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -756,9 +756,9 @@ impl ClusterInstanceGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            execution_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            execution_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:rolea")),
             instance_count: Some(Val::<i64>::from(0i64)),
-            instance_group_name: Some(Val::<String>::from("placeholder")),
+            instance_group_name: Some(Val::<String>::from("a-a")),
             instance_type: Some(Val::<InstanceType>::from(InstanceType::from("ml.c5.12xlarge"))),
             ..Self::default()
         }
@@ -1093,7 +1093,7 @@ impl ClusterKubernetesTaint {
     pub fn minimal() -> Self {
         Self {
             effect: Some(Val::<Effect>::from(Effect::from("NoSchedule"))),
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }
@@ -1386,9 +1386,9 @@ impl ClusterRestrictedInstanceGroup {
     pub fn minimal() -> Self {
         Self {
             environment_config: Some(Val::<EnvironmentConfig>::from(EnvironmentConfig::minimal())),
-            execution_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            execution_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:rolea")),
             instance_count: Some(Val::<i64>::from(0i64)),
-            instance_group_name: Some(Val::<String>::from("placeholder")),
+            instance_group_name: Some(Val::<String>::from("a-a")),
             instance_type: Some(Val::<InstanceType>::from(InstanceType::from("ml.c5.12xlarge"))),
             ..Self::default()
         }
@@ -1945,7 +1945,7 @@ impl ScheduledUpdateConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { schedule_expression: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { schedule_expression: Some(Val::<String>::from("cron(00 00 1 1 MON 2020)")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2016,7 +2016,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2150,8 +2150,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

@@ -62,7 +62,7 @@ impl DataQualityJobDefinition {
                 Val::<MonitoringOutputConfig>::from(MonitoringOutputConfig::minimal()),
             ),
             job_resources: Some(Val::<MonitoringResources>::from(MonitoringResources::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -268,9 +268,9 @@ impl BatchTransformInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_captured_destination_s3_uri: Some(Val::<String>::from("placeholder")),
+            data_captured_destination_s3_uri: Some(Val::<String>::from("https://aa")),
             dataset_format: Some(Val::<DatasetFormat>::from(DatasetFormat::minimal())),
-            local_path: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -607,7 +607,7 @@ impl DataQualityAppSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image_uri: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -919,8 +919,8 @@ impl EndpointInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint_name: Some(Val::<String>::from("placeholder")),
-            local_path: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a-a")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1332,8 +1332,8 @@ impl S3Output {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            local_path: Some(Val::<String>::from("placeholder")),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1527,7 +1527,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1598,8 +1598,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

@@ -42,9 +42,9 @@ impl DeviceFleet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            device_fleet_name: Some(Val::<String>::from("placeholder")),
+            device_fleet_name: Some(Val::<String>::from("a-_a")),
             output_config: Some(Val::<EdgeOutputConfig>::from(EdgeOutputConfig::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -173,7 +173,7 @@ impl EdgeOutputConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_output_location: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_output_location: Some(Val::<String>::from("s3://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -244,7 +244,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

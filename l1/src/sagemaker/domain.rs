@@ -60,7 +60,7 @@ impl Domain {
         Self {
             auth_mode: Some(Val::<AuthMode>::from(AuthMode::from("SSO"))),
             default_user_settings: Some(Val::<UserSettings>::from(UserSettings::minimal())),
-            domain_name: Some(Val::<String>::from("placeholder")),
+            domain_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -408,7 +408,7 @@ impl CodeRepository {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { repository_url: Some(Val::<String>::from("placeholder")) }
+        Self { repository_url: Some(Val::<String>::from("https://aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -544,8 +544,8 @@ impl CustomImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_image_config_name: Some(Val::<String>::from("placeholder")),
-            image_name: Some(Val::<String>::from("placeholder")),
+            app_image_config_name: Some(Val::<String>::from("a")),
+            image_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -788,7 +788,7 @@ impl DefaultSpaceSettings {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { execution_role: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self { execution_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:rolea")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1121,7 +1121,7 @@ impl EfsFileSystemConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1192,7 +1192,7 @@ impl FSxLustreFileSystemConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1796,7 +1796,10 @@ impl RStudioServerProDomainSettings {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { domain_execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self {
+            domain_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2202,7 +2205,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2419,7 +2422,7 @@ impl UserSettings {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { execution_role: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self { execution_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:rolea")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -59,12 +59,12 @@ impl FeatureGroup {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            event_time_feature_name: Some(Val::<String>::from("placeholder")),
+            event_time_feature_name: Some(Val::<String>::from("a")),
             feature_definitions: Some(Val::<Vec<FeatureDefinition>>::from(vec![Val::<FeatureDefinition>::from(
                 FeatureDefinition::minimal(),
             )])),
-            feature_group_name: Some(Val::<String>::from("placeholder")),
-            record_identifier_feature_name: Some(Val::<String>::from("placeholder")),
+            feature_group_name: Some(Val::<String>::from("a")),
+            record_identifier_feature_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -338,7 +338,7 @@ impl FeatureDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            feature_name: Some(Val::<String>::from("placeholder")),
+            feature_name: Some(Val::<String>::from("a")),
             feature_type: Some(Val::<FeatureType>::from(FeatureType::from("Integral"))),
         }
     }
@@ -626,7 +626,7 @@ impl S3StorageConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_uri: Some(Val::<String>::from("https://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -693,7 +693,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

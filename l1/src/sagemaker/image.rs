@@ -45,8 +45,8 @@ impl Image {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            image_name: Some(Val::<String>::from("placeholder")),
-            image_role_arn: Some(Val::<String>::from("placeholder")),
+            image_name: Some(Val::<String>::from("aa")),
+            image_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -176,7 +176,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

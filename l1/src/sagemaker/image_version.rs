@@ -60,8 +60,8 @@ impl ImageVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            base_image: Some(Val::<String>::from("placeholder")),
-            image_name: Some(Val::<String>::from("placeholder")),
+            base_image: Some(Val::<String>::from("a")),
+            image_name: Some(Val::<String>::from("AA")),
             ..Self::default()
         }
     }

@@ -49,7 +49,7 @@ impl InferenceComponent {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint_name: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a-a")),
             specification: Some(Val::<InferenceComponentSpecification>::from(
                 InferenceComponentSpecification::minimal(),
             )),
@@ -223,7 +223,7 @@ impl Alarm {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { alarm_name: Some(Val::<String>::from("placeholder")) }
+        Self { alarm_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1029,7 +1029,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -69,12 +69,12 @@ impl InferenceExperiment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint_name: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a-a")),
             model_variants: Some(Val::<Vec<ModelVariantConfig>>::from(vec![Val::<ModelVariantConfig>::from(
                 ModelVariantConfig::minimal(),
             )])),
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            name: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             type_: Some(Val::<Type>::from(Type::from("ShadowMode"))),
             ..Self::default()
         }
@@ -357,7 +357,7 @@ impl DataStorageConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { destination: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { destination: Some(Val::<String>::from("https://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -571,8 +571,8 @@ impl ModelVariantConfig {
     pub fn minimal() -> Self {
         Self {
             infrastructure_config: Some(Val::<ModelInfrastructureConfig>::from(ModelInfrastructureConfig::minimal())),
-            model_name: Some(Val::<String>::from("placeholder")),
-            variant_name: Some(Val::<String>::from("placeholder")),
+            model_name: Some(Val::<String>::from("a-a")),
+            variant_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -746,7 +746,7 @@ impl ShadowModeConfig {
             >::from(
                 ShadowModelVariantConfig::minimal(),
             )])),
-            source_model_variant_name: Some(Val::<String>::from("placeholder")),
+            source_model_variant_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -831,7 +831,7 @@ impl ShadowModelVariantConfig {
     pub fn minimal() -> Self {
         Self {
             sampling_percentage: Some(Val::<i64>::from(1i64)),
-            shadow_model_variant_name: Some(Val::<String>::from("placeholder")),
+            shadow_model_variant_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -910,7 +910,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

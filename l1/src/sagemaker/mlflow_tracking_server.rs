@@ -54,9 +54,9 @@ impl MlflowTrackingServer {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            artifact_store_uri: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            tracking_server_name: Some(Val::<String>::from("placeholder")),
+            artifact_store_uri: Some(Val::<String>::from("s3://aa")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            tracking_server_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -215,7 +215,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

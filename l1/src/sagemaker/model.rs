@@ -731,7 +731,7 @@ impl S3DataSource {
         Self {
             compression_type: Some(Val::<CompressionType>::from(CompressionType::from("None"))),
             s3_data_type: Some(Val::<S3DataType>::from(S3DataType::from("S3Prefix"))),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -828,7 +828,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -899,8 +899,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

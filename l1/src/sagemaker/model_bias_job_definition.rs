@@ -60,7 +60,7 @@ impl ModelBiasJobDefinition {
             )),
             model_bias_job_input: Some(Val::<ModelBiasJobInput>::from(ModelBiasJobInput::minimal())),
             model_bias_job_output_config: Some(Val::<MonitoringOutputConfig>::from(MonitoringOutputConfig::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -284,9 +284,9 @@ impl BatchTransformInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_captured_destination_s3_uri: Some(Val::<String>::from("placeholder")),
+            data_captured_destination_s3_uri: Some(Val::<String>::from("https://aa")),
             dataset_format: Some(Val::<DatasetFormat>::from(DatasetFormat::minimal())),
-            local_path: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -735,8 +735,8 @@ impl EndpointInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint_name: Some(Val::<String>::from("placeholder")),
-            local_path: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a-a")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -917,8 +917,8 @@ impl ModelBiasAppSpecification {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            config_uri: Some(Val::<String>::from("placeholder")),
-            image_uri: Some(Val::<String>::from("placeholder")),
+            config_uri: Some(Val::<String>::from("https://aa")),
+            image_uri: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1143,7 +1143,7 @@ impl MonitoringGroundTruthS3Input {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_uri: Some(Val::<String>::from("placeholder")) }
+        Self { s3_uri: Some(Val::<String>::from("https://aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1472,8 +1472,8 @@ impl S3Output {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            local_path: Some(Val::<String>::from("placeholder")),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1614,7 +1614,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1685,8 +1685,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

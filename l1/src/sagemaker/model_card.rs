@@ -42,7 +42,7 @@ impl ModelCard {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<Content>::from(Content::minimal())),
-            model_card_name: Some(Val::<String>::from("placeholder")),
+            model_card_name: Some(Val::<String>::from("a")),
             model_card_status: Some(Val::<ModelCardStatus>::from(ModelCardStatus::from("Draft"))),
             ..Self::default()
         }
@@ -561,7 +561,7 @@ impl EvaluationDetail {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1044,7 +1044,7 @@ impl MetricGroup {
     pub fn minimal() -> Self {
         Self {
             metric_data: Some(Val::<Vec<MetricData>>::from(vec![Val::<MetricData>::from(MetricData::minimal())])),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1664,7 +1664,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1857,7 +1857,7 @@ impl TrainingHyperParameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2054,11 +2054,7 @@ impl TrainingMetric {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<f64>::from(1.0f64)),
-            ..Self::default()
-        }
+        Self { name: Some(Val::<String>::from("a")), value: Some(Val::<f64>::from(1.0f64)), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

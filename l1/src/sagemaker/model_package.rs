@@ -407,7 +407,7 @@ impl AdditionalInferenceSpecificationDefinition {
             >::from(
                 ModelPackageContainerDefinition::minimal(),
             )])),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1037,7 +1037,7 @@ impl FileSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_uri: Some(Val::<String>::from("https://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1120,8 +1120,8 @@ impl InferenceSpecification {
             >::from(
                 ModelPackageContainerDefinition::minimal(),
             )])),
-            supported_content_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            supported_response_mime_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            supported_content_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
+            supported_response_mime_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a/a")])),
             ..Self::default()
         }
     }
@@ -1346,8 +1346,8 @@ impl MetricsSource {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            content_type: Some(Val::<String>::from("placeholder")),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            content_type: Some(Val::<String>::from("a")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1484,7 +1484,7 @@ impl ModelCard {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            model_card_content: Some(Val::<String>::from("placeholder")),
+            model_card_content: Some(Val::<String>::from("a")),
             model_card_status: Some(Val::<ModelCardStatus>::from(ModelCardStatus::from("Draft"))),
         }
     }
@@ -1667,7 +1667,7 @@ impl ModelInput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { data_input_config: Some(Val::<String>::from("placeholder")) }
+        Self { data_input_config: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1831,7 +1831,7 @@ impl ModelPackageContainerDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image: Some(Val::<String>::from("S")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2010,7 +2010,7 @@ impl ModelPackageStatusItem {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             status: Some(Val::<Status>::from(Status::from("NotStarted"))),
             ..Self::default()
         }
@@ -2146,7 +2146,7 @@ impl S3DataSource {
     pub fn minimal() -> Self {
         Self {
             s3_data_type: Some(Val::<S3DataSourceS3DataType>::from(S3DataSourceS3DataType::from("ManifestFile"))),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
         }
     }
 
@@ -2221,7 +2221,7 @@ impl S3ModelDataSource {
         Self {
             compression_type: Some(Val::<CompressionType>::from(CompressionType::from("None"))),
             s3_data_type: Some(Val::<S3DataType>::from(S3DataType::from("S3Prefix"))),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -2311,7 +2311,11 @@ impl SecurityConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kms_key_id: Some(Val::<String>::from("placeholder")) }
+        Self {
+            kms_key_id: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2372,7 +2376,7 @@ impl SourceAlgorithm {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { algorithm_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { algorithm_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2511,7 +2515,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2805,7 +2809,7 @@ impl TransformOutput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { s3_output_path: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { s3_output_path: Some(Val::<String>::from("https://aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2975,7 +2979,7 @@ impl ValidationProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            profile_name: Some(Val::<String>::from("placeholder")),
+            profile_name: Some(Val::<String>::from("a")),
             transform_job_definition: Some(Val::<TransformJobDefinition>::from(TransformJobDefinition::minimal())),
         }
     }
@@ -3058,7 +3062,7 @@ impl ValidationSpecification {
             validation_profiles: Some(Val::<Vec<ValidationProfile>>::from(vec![Val::<ValidationProfile>::from(
                 ValidationProfile::minimal(),
             )])),
-            validation_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            validation_role: Some(Val::<String>::from("arn:awsa:iam::000000000000:rolea")),
         }
     }
 

@@ -47,7 +47,7 @@ impl MonitoringSchedule {
             monitoring_schedule_config: Some(
                 Val::<MonitoringScheduleConfig>::from(MonitoringScheduleConfig::minimal()),
             ),
-            monitoring_schedule_name: Some(Val::<String>::from("placeholder")),
+            monitoring_schedule_name: Some(Val::<String>::from("a-a")),
             ..Self::default()
         }
     }
@@ -274,9 +274,9 @@ impl BatchTransformInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            data_captured_destination_s3_uri: Some(Val::<String>::from("placeholder")),
+            data_captured_destination_s3_uri: Some(Val::<String>::from("https://aa")),
             dataset_format: Some(Val::<DatasetFormat>::from(DatasetFormat::minimal())),
-            local_path: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -673,8 +673,8 @@ impl EndpointInput {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint_name: Some(Val::<String>::from("placeholder")),
-            local_path: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a-a")),
+            local_path: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -835,7 +835,7 @@ impl MonitoringAppSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image_uri: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -957,7 +957,7 @@ impl MonitoringExecutionSummary {
             monitoring_execution_status: Some(Val::<MonitoringExecutionStatus>::from(MonitoringExecutionStatus::from(
                 "Pending",
             ))),
-            monitoring_schedule_name: Some(Val::<String>::from("placeholder")),
+            monitoring_schedule_name: Some(Val::<String>::from("a-a")),
             scheduled_time: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -1176,7 +1176,7 @@ impl MonitoringJobDefinition {
             )])),
             monitoring_output_config: Some(Val::<MonitoringOutputConfig>::from(MonitoringOutputConfig::minimal())),
             monitoring_resources: Some(Val::<MonitoringResources>::from(MonitoringResources::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -1670,8 +1670,8 @@ impl S3Output {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            local_path: Some(Val::<String>::from("placeholder")),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            local_path: Some(Val::<String>::from("a")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1942,7 +1942,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2013,8 +2013,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

@@ -61,7 +61,7 @@ impl NotebookInstance {
     pub fn minimal() -> Self {
         Self {
             instance_type: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -67,9 +67,9 @@ impl PartnerApp {
     pub fn minimal() -> Self {
         Self {
             auth_type: Some(Val::<AuthType>::from(AuthType::from("IAM"))),
-            execution_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            name: Some(Val::<String>::from("placeholder")),
-            tier: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            name: Some(Val::<String>::from("a")),
+            tier: Some(Val::<String>::from("a")),
             type_: Some(Val::<Type>::from(Type::from("lakera-guard"))),
             ..Self::default()
         }
@@ -330,7 +330,7 @@ impl PartnerAppMaintenanceConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { maintenance_window_start: Some(Val::<String>::from("placehold")) }
+        Self { maintenance_window_start: Some(Val::<String>::from("Mon:00:00")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -395,7 +395,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -55,7 +55,7 @@ impl ProcessingJob {
         Self {
             app_specification: Some(Val::<AppSpecification>::from(AppSpecification::minimal())),
             processing_resources: Some(Val::<ProcessingResources>::from(ProcessingResources::minimal())),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -281,7 +281,7 @@ impl AppSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { image_uri: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { image_uri: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -389,10 +389,10 @@ impl AthenaDatasetDefinition {
     pub fn minimal() -> Self {
         Self {
             catalog: Some(Val::<String>::from("placeholder")),
-            database: Some(Val::<String>::from("placeholder")),
+            database: Some(Val::<String>::from("a")),
             output_format: Some(Val::<OutputFormat>::from(OutputFormat::from("PARQUET"))),
-            output_s3_uri: Some(Val::<String>::from("placeholder")),
-            query_string: Some(Val::<String>::from("placeholder")),
+            output_s3_uri: Some(Val::<String>::from("https://aa")),
+            query_string: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -802,7 +802,7 @@ impl FeatureStoreOutput {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { feature_group_name: Some(Val::<String>::from("placeholder")) }
+        Self { feature_group_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1263,15 +1263,15 @@ impl RedshiftDatasetDefinition {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            cluster_id: Some(Val::<String>::from("placeholder")),
-            cluster_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            database: Some(Val::<String>::from("placeholder")),
-            db_user: Some(Val::<String>::from("placeholder")),
+            cluster_id: Some(Val::<String>::from("a")),
+            cluster_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            database: Some(Val::<String>::from("a")),
+            db_user: Some(Val::<String>::from("a")),
             output_format: Some(Val::<RedshiftDatasetDefinitionOutputFormat>::from(
                 RedshiftDatasetDefinitionOutputFormat::from("PARQUET"),
             )),
-            output_s3_uri: Some(Val::<String>::from("placeholder")),
-            query_string: Some(Val::<String>::from("placeholder")),
+            output_s3_uri: Some(Val::<String>::from("https://aa")),
+            query_string: Some(Val::<String>::from("S")),
             ..Self::default()
         }
     }
@@ -1438,7 +1438,7 @@ impl S3Input {
     pub fn minimal() -> Self {
         Self {
             s3_data_type: Some(Val::<S3DataType>::from(S3DataType::from("ManifestFile"))),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1538,7 +1538,7 @@ impl S3Output {
     pub fn minimal() -> Self {
         Self {
             s3_upload_mode: Some(Val::<S3UploadMode>::from(S3UploadMode::from("Continuous"))),
-            s3_uri: Some(Val::<String>::from("placeholder")),
+            s3_uri: Some(Val::<String>::from("https://aa")),
             ..Self::default()
         }
     }
@@ -1679,7 +1679,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1750,8 +1750,8 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
         }
     }
 

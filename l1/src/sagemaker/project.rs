@@ -42,7 +42,7 @@ impl Project {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            project_name: Some(Val::<String>::from("placeholder")),
+            project_name: Some(Val::<String>::from("a-a")),
             service_catalog_provisioning_details: Some(Val::<ServiceCatalogProvisioningDetails>::from(
                 ServiceCatalogProvisioningDetails::minimal(),
             )),
@@ -280,8 +280,8 @@ impl CfnTemplateProviderDetail {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            template_name: Some(Val::<String>::from("placeholder")),
-            template_url: Some(Val::<String>::from("placeholder")),
+            template_name: Some(Val::<String>::from("a-a")),
+            template_url: Some(Val::<String>::from("https://a/a")),
             ..Self::default()
         }
     }
@@ -378,7 +378,7 @@ impl ProvisioningParameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -516,7 +516,7 @@ impl ServiceCatalogProvisioningDetails {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { product_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { product_id: Some(Val::<String>::from("a-a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -604,7 +604,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

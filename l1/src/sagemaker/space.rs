@@ -45,8 +45,8 @@ impl Space {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_id: Some(Val::<String>::from("placeholder")),
-            space_name: Some(Val::<String>::from("placeholder")),
+            domain_id: Some(Val::<String>::from("d--a")),
+            space_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -187,7 +187,7 @@ impl CodeRepository {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { repository_url: Some(Val::<String>::from("placeholder")) }
+        Self { repository_url: Some(Val::<String>::from("https://aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -319,8 +319,8 @@ impl CustomImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_image_config_name: Some(Val::<String>::from("placeholder")),
-            image_name: Some(Val::<String>::from("placeholder")),
+            app_image_config_name: Some(Val::<String>::from("a")),
+            image_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -456,7 +456,7 @@ impl EfsFileSystem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")) }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -512,7 +512,7 @@ impl FSxLustreFileSystem {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")) }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -717,7 +717,7 @@ impl OwnershipSettings {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { owner_user_profile_name: Some(Val::<String>::from("placeholder")) }
+        Self { owner_user_profile_name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1261,7 +1261,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

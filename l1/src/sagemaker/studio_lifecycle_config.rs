@@ -39,8 +39,8 @@ impl StudioLifecycleConfig {
             studio_lifecycle_config_app_type: Some(Val::<StudioLifecycleConfigAppType>::from(
                 StudioLifecycleConfigAppType::from("JupyterServer"),
             )),
-            studio_lifecycle_config_content: Some(Val::<String>::from("placeholder")),
-            studio_lifecycle_config_name: Some(Val::<String>::from("placeholder")),
+            studio_lifecycle_config_content: Some(Val::<String>::from("S")),
+            studio_lifecycle_config_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -179,7 +179,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

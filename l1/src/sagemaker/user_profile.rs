@@ -44,8 +44,8 @@ impl UserProfile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            domain_id: Some(Val::<String>::from("placeholder")),
-            user_profile_name: Some(Val::<String>::from("placeholder")),
+            domain_id: Some(Val::<String>::from("d--a")),
+            user_profile_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -267,7 +267,7 @@ impl CodeRepository {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { repository_url: Some(Val::<String>::from("placeholder")) }
+        Self { repository_url: Some(Val::<String>::from("https://aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -403,8 +403,8 @@ impl CustomImage {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            app_image_config_name: Some(Val::<String>::from("placeholder")),
-            image_name: Some(Val::<String>::from("placeholder")),
+            app_image_config_name: Some(Val::<String>::from("a")),
+            image_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -683,7 +683,7 @@ impl EfsFileSystemConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -754,7 +754,7 @@ impl FSxLustreFileSystemConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { file_system_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { file_system_id: Some(Val::<String>::from("fs-00000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1522,7 +1522,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -230,7 +230,10 @@ impl AwsVpcConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])), ..Self::default() }
+        Self {
+            subnets: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("subnet-12345678")])),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -643,7 +646,7 @@ impl EventBridgeParameters {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { detail_type: Some(Val::<String>::from("placeholder")), source: Some(Val::<String>::from("placeholder")) }
+        Self { detail_type: Some(Val::<String>::from("placeholder")), source: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1070,7 +1073,7 @@ impl SageMakerPipelineParameter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("A")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1269,7 +1272,7 @@ impl Target {
     pub fn minimal() -> Self {
         Self {
             arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

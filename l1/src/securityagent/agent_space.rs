@@ -609,7 +609,10 @@ impl ProviderResource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self {
+            git_hub_capabilities: Some(Val::<GitHubCapabilitiesResource>::from(GitHubCapabilitiesResource::minimal())),
+            git_hub_repository: Some(Val::<GitHubRepositoryResource>::from(GitHubRepositoryResource::minimal())),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

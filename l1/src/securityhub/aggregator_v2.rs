@@ -28,7 +28,7 @@ impl AggregatorV2 {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            linked_regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            linked_regions: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             region_linking_mode: Some(Val::<RegionLinkingMode>::from(RegionLinkingMode::from("SPECIFIED_REGIONS"))),
             ..Self::default()
         }

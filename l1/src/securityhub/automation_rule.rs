@@ -50,8 +50,8 @@ impl AutomationRule {
                 AutomationRulesAction::minimal(),
             )])),
             criteria: Some(Val::<AutomationRulesFindingFilters>::from(AutomationRulesFindingFilters::minimal())),
-            description: Some(Val::<String>::from("placeholder")),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            description: Some(Val::<String>::from("a")),
+            rule_name: Some(Val::<String>::from("a")),
             rule_order: Some(Val::<i64>::from(1i64)),
             ..Self::default()
         }
@@ -1137,7 +1137,7 @@ impl MapFilter {
     pub fn minimal() -> Self {
         Self {
             comparison: Some(Val::<Comparison>::from(Comparison::from("EQUALS"))),
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             value: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -1217,7 +1217,7 @@ impl NoteUpdate {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { text: Some(Val::<String>::from("placeholder")), updated_by: Some(Val::<String>::from("placeholder")) }
+        Self { text: Some(Val::<String>::from("a")), updated_by: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1352,7 +1352,7 @@ impl RelatedFinding {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { id: Some(Val::<String>::from("placeholder")), product_arn: Some(Val::<String>::from("placeholderx")) }
+        Self { id: Some(Val::<String>::from("a")), product_arn: Some(Val::<String>::from("arn:aws:A:a-a-0::a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1492,7 +1492,7 @@ impl StringFilter {
     pub fn minimal() -> Self {
         Self {
             comparison: Some(Val::<StringFilterComparison>::from(StringFilterComparison::from("EQUALS"))),
-            value: Some(Val::<String>::from("placeholder")),
+            value: Some(Val::<String>::from("a")),
         }
     }
 

@@ -48,8 +48,8 @@ impl AutomationRuleV2 {
                 AutomationRulesActionV2::minimal(),
             )])),
             criteria: Some(Val::<Criteria>::from(Criteria::minimal())),
-            description: Some(Val::<String>::from("placeholder")),
-            rule_name: Some(Val::<String>::from("placeholder")),
+            description: Some(Val::<String>::from("aaa")),
+            rule_name: Some(Val::<String>::from("aaa")),
             rule_order: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
         }

@@ -35,7 +35,7 @@ impl ConfigurationPolicy {
     pub fn minimal() -> Self {
         Self {
             configuration_policy: Some(Val::<Policy>::from(Policy::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -260,7 +260,7 @@ impl ParameterValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { boolean: Some(Val::<bool>::from(false)), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

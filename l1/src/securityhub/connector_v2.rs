@@ -40,7 +40,7 @@ impl ConnectorV2 {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             provider: Some(Val::<Provider>::from(Provider::minimal())),
             ..Self::default()
         }

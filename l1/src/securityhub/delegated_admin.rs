@@ -23,7 +23,7 @@ impl DelegatedAdmin {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { admin_account_id: Some(Val::<String>::from("placeholder")) }
+        Self { admin_account_id: Some(Val::<String>::from("000000000000")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

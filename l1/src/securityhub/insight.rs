@@ -33,8 +33,8 @@ impl Insight {
     pub fn minimal() -> Self {
         Self {
             filters: Some(Val::<AwsSecurityFindingFilters>::from(AwsSecurityFindingFilters::minimal())),
-            group_by_attribute: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            group_by_attribute: Some(Val::<String>::from("a")),
+            name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1950,7 +1950,7 @@ impl IpFilter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2006,7 +2006,7 @@ impl KeywordFilter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { value: Some(Val::<String>::from("placeholder")) }
+        Self { value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2071,8 +2071,8 @@ impl MapFilter {
     pub fn minimal() -> Self {
         Self {
             comparison: Some(Val::<Comparison>::from(Comparison::from("EQUALS"))),
-            key: Some(Val::<String>::from("placeholder")),
-            value: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
+            value: Some(Val::<String>::from("a")),
         }
     }
 
@@ -2217,7 +2217,7 @@ impl StringFilter {
     pub fn minimal() -> Self {
         Self {
             comparison: Some(Val::<StringFilterComparison>::from(StringFilterComparison::from("EQUALS"))),
-            value: Some(Val::<String>::from("placeholder")),
+            value: Some(Val::<String>::from("a")),
         }
     }
 

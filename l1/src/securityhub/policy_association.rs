@@ -28,7 +28,7 @@ impl PolicyAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            configuration_policy_id: Some(Val::<String>::from("placeholder")),
+            configuration_policy_id: Some(Val::<String>::from("00000000-0000-0000-0000-000000000000")),
             target_id: Some(Val::<String>::from("placeholder")),
             target_type: Some(Val::<TargetType>::from(TargetType::from("ACCOUNT"))),
         }

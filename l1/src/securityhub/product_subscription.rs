@@ -23,7 +23,7 @@ impl ProductSubscription {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { product_arn: Some(Val::<String>::from("placeholder")) }
+        Self { product_arn: Some(Val::<String>::from("arn:awsa:securityhub:a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

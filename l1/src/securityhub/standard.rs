@@ -27,7 +27,7 @@ impl Standard {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { standards_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { standards_arn: Some(Val::<String>::from("arn:awsa:securityhub:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -130,7 +130,7 @@ impl StandardsControl {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { standards_control_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { standards_control_arn: Some(Val::<String>::from("arn:awsa:securityhub:a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -34,7 +34,7 @@ impl AwsLogSource {
         Self {
             data_lake_arn: Some(Val::<String>::from("placeholder")),
             source_name: Some(Val::<String>::from("placeholder")),
-            source_version: Some(Val::<String>::from("placeholder")),
+            source_version: Some(Val::<String>::from("latest")),
             ..Self::default()
         }
     }

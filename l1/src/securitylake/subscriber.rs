@@ -51,7 +51,7 @@ impl Subscriber {
             data_lake_arn: Some(Val::<String>::from("placeholder")),
             sources: Some(Val::<Vec<Source>>::from(vec![Val::<Source>::from(Source::minimal())])),
             subscriber_identity: Some(Val::<SubscriberIdentity>::from(SubscriberIdentity::minimal())),
-            subscriber_name: Some(Val::<String>::from("placeholder")),
+            subscriber_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -415,7 +415,7 @@ impl SubscriberIdentity {
     pub fn minimal() -> Self {
         Self {
             external_id: Some(Val::<String>::from("placeholder")),
-            principal: Some(Val::<String>::from("placeholder")),
+            principal: Some(Val::<String>::from("000000000000")),
         }
     }
 

@@ -29,7 +29,7 @@ impl SubscriberNotification {
             notification_configuration: Some(Val::<NotificationConfiguration>::from(
                 NotificationConfiguration::minimal(),
             )),
-            subscriber_arn: Some(Val::<String>::from("placeholder")),
+            subscriber_arn: Some(Val::<String>::from("arn:a")),
         }
     }
 
@@ -149,8 +149,8 @@ impl HttpsNotificationConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            endpoint: Some(Val::<String>::from("placeholder")),
-            target_role_arn: Some(Val::<String>::from("placeholder")),
+            endpoint: Some(Val::<String>::from("http://a")),
+            target_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }

@@ -41,8 +41,8 @@ impl LaunchNotificationConstraint {
     pub fn minimal() -> Self {
         Self {
             notification_arns: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            portfolio_id: Some(Val::<String>::from("placeholder")),
-            product_id: Some(Val::<String>::from("placeholder")),
+            portfolio_id: Some(Val::<String>::from("a")),
+            product_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -46,8 +46,8 @@ impl LaunchRoleConstraint {
     pub fn minimal() -> Self {
         Self {
             local_role_name: Some(Val::<String>::from("placeholder")),
-            portfolio_id: Some(Val::<String>::from("placeholder")),
-            product_id: Some(Val::<String>::from("placeholder")),
+            portfolio_id: Some(Val::<String>::from("a")),
+            product_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -35,8 +35,8 @@ impl PortfolioShare {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            account_id: Some(Val::<String>::from("placeholder")),
-            portfolio_id: Some(Val::<String>::from("placeholder")),
+            account_id: Some(Val::<String>::from("000000000000")),
+            portfolio_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -40,8 +40,8 @@ impl ResourceUpdateConstraint {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            portfolio_id: Some(Val::<String>::from("placeholder")),
-            product_id: Some(Val::<String>::from("placeholder")),
+            portfolio_id: Some(Val::<String>::from("a")),
+            product_id: Some(Val::<String>::from("a")),
             tag_update_on_provisioned_product: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

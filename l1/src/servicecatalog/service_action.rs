@@ -41,7 +41,7 @@ impl ServiceAction {
                 DefinitionParameter::minimal(),
             )])),
             definition_type: Some(Val::<DefinitionType>::from(DefinitionType::from("SSM_AUTOMATION"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

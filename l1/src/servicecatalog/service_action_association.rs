@@ -35,9 +35,9 @@ impl ServiceActionAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            product_id: Some(Val::<String>::from("placeholder")),
-            provisioning_artifact_id: Some(Val::<String>::from("placeholder")),
-            service_action_id: Some(Val::<String>::from("placeholder")),
+            product_id: Some(Val::<String>::from("aa")),
+            provisioning_artifact_id: Some(Val::<String>::from("aa")),
+            service_action_id: Some(Val::<String>::from("aa")),
         }
     }
 

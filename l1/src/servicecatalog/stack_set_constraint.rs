@@ -52,8 +52,8 @@ impl StackSetConstraint {
             admin_role: Some(Val::<String>::from("placeholder")),
             description: Some(Val::<String>::from("placeholder")),
             execution_role: Some(Val::<String>::from("placeholder")),
-            portfolio_id: Some(Val::<String>::from("placeholder")),
-            product_id: Some(Val::<String>::from("placeholder")),
+            portfolio_id: Some(Val::<String>::from("a")),
+            product_id: Some(Val::<String>::from("a")),
             region_list: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             stack_instance_control: Some(Val::<String>::from("placeholder")),
             ..Self::default()

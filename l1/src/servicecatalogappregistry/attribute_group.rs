@@ -38,7 +38,7 @@ impl AttributeGroup {
     pub fn minimal() -> Self {
         Self {
             attributes: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

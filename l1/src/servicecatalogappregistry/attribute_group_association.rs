@@ -29,10 +29,7 @@ impl AttributeGroupAssociation {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            application: Some(Val::<String>::from("placeholder")),
-            attribute_group: Some(Val::<String>::from("placeholder")),
-        }
+        Self { application: Some(Val::<String>::from("a")), attribute_group: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -31,8 +31,8 @@ impl ResourceAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application: Some(Val::<String>::from("placeholder")),
-            resource: Some(Val::<String>::from("placeholder")),
+            application: Some(Val::<String>::from("a")),
+            resource: Some(Val::<String>::from("a")),
             resource_type: Some(Val::<ResourceType>::from(ResourceType::from("CFN_STACK"))),
         }
     }

@@ -229,7 +229,7 @@ impl ConditionThreshold {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { condition_threshold_enabled: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { condition_threshold_enabled: Some(Val::<String>::from("ENABLED")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -294,7 +294,7 @@ impl DashboardOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { engagement_metrics: Some(Val::<String>::from("placeholder")) }
+        Self { engagement_metrics: Some(Val::<String>::from("ENABLED")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -423,7 +423,7 @@ impl GuardianOptions {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { optimized_shared_delivery: Some(Val::<String>::from("placeholder")) }
+        Self { optimized_shared_delivery: Some(Val::<String>::from("ENABLED")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -482,7 +482,7 @@ impl OverallConfidenceThreshold {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { confidence_verdict_threshold: Some(Val::<String>::from("placeholder")) }
+        Self { confidence_verdict_threshold: Some(Val::<String>::from("MEDIUM")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

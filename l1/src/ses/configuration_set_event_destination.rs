@@ -197,8 +197,8 @@ impl DimensionConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            default_dimension_value: Some(Val::<String>::from("placeholder")),
-            dimension_name: Some(Val::<String>::from("placeholder")),
+            default_dimension_value: Some(Val::<String>::from("a")),
+            dimension_name: Some(Val::<String>::from("a")),
             dimension_value_source: Some(Val::<DimensionValueSource>::from(DimensionValueSource::from("EMAIL_HEADER"))),
         }
     }
@@ -286,7 +286,7 @@ impl EventBridgeDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { event_bus_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")) }
+        Self { event_bus_arn: Some(Val::<String>::from("arn:awsa:events:a:000000000000:event-bus/a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -464,7 +464,7 @@ impl KinesisFirehoseDestination {
     pub fn minimal() -> Self {
         Self {
             delivery_stream_arn: Some(Val::<String>::from("placeholder")),
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -539,7 +539,7 @@ impl SnsDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")) }
+        Self { topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

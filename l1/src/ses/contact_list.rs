@@ -227,7 +227,7 @@ impl Topic {
         Self {
             default_subscription_status: Some(Val::<String>::from("placeholder")),
             display_name: Some(Val::<String>::from("placeholder")),
-            topic_name: Some(Val::<String>::from("placeholder")),
+            topic_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -350,7 +350,7 @@ impl PrivateNetworkConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { vpc_endpoint_id: Some(Val::<String>::from("placeholder")) }
+        Self { vpc_endpoint_id: Some(Val::<String>::from("vpce-aaaaaaaaaaaaaaaaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -472,7 +472,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -604,7 +604,7 @@ impl TrustStore {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { ca_content: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { ca_content: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

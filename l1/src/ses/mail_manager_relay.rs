@@ -41,7 +41,7 @@ impl MailManagerRelay {
     pub fn minimal() -> Self {
         Self {
             authentication: Some(Val::<RelayAuthentication>::from(RelayAuthentication::minimal())),
-            server_name: Some(Val::<String>::from("placeholder")),
+            server_name: Some(Val::<String>::from("a")),
             server_port: Some(Val::<f64>::from(1.0f64)),
             ..Self::default()
         }
@@ -175,7 +175,10 @@ impl RelayAuthentication {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -239,7 +242,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

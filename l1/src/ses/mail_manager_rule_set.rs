@@ -153,10 +153,7 @@ impl AddHeaderAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            header_name: Some(Val::<String>::from("placeholder")),
-            header_value: Some(Val::<String>::from("placeholder")),
-        }
+        Self { header_name: Some(Val::<String>::from("x-a")), header_value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -233,10 +230,7 @@ impl Analysis {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            analyzer: Some(Val::<String>::from("placeholder")),
-            result_field: Some(Val::<String>::from("placeholder")),
-        }
+        Self { analyzer: Some(Val::<String>::from("a")), result_field: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -303,7 +297,7 @@ impl ArchiveAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_archive: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { target_archive: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -397,11 +391,11 @@ impl BounceAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            diagnostic_message: Some(Val::<String>::from("placeholder")),
+            diagnostic_message: Some(Val::<String>::from("x")),
             role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            sender: Some(Val::<String>::from("placeholder")),
-            smtp_reply_code: Some(Val::<String>::from("pla")),
-            status_code: Some(Val::<String>::from("placehold")),
+            sender: Some(Val::<String>::from("0")),
+            smtp_reply_code: Some(Val::<String>::from("400")),
+            status_code: Some(Val::<String>::from("4.0.0")),
             ..Self::default()
         }
     }
@@ -524,8 +518,8 @@ impl DeliverToMailboxAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            mailbox_arn: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            mailbox_arn: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -622,7 +616,7 @@ impl DeliverToQBusinessAction {
         Self {
             application_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
             index_id: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxxxxxxx")),
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -832,7 +826,7 @@ impl RelayAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { relay: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { relay: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1524,7 +1518,7 @@ impl RuleIpExpression {
         Self {
             evaluate: Some(Val::<RuleIpToEvaluate>::from(RuleIpToEvaluate::minimal())),
             operator: Some(Val::<RuleIpOperator>::from(RuleIpOperator::from("CIDR_MATCHES"))),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0")])),
         }
     }
 
@@ -2223,8 +2217,8 @@ impl S3Action {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             ..Self::default()
         }
     }
@@ -2312,7 +2306,7 @@ impl SendAction {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self { role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2388,8 +2382,8 @@ impl SnsAction {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            role_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            topic_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
             ..Self::default()
         }
     }
@@ -2479,7 +2473,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -182,10 +182,7 @@ impl IngressAnalysis {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            analyzer: Some(Val::<String>::from("placeholder")),
-            result_field: Some(Val::<String>::from("placeholder")),
-        }
+        Self { analyzer: Some(Val::<String>::from("a")), result_field: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -445,7 +442,7 @@ impl IngressIpv4Expression {
         Self {
             evaluate: Some(Val::<IngressIpToEvaluate>::from(IngressIpToEvaluate::minimal())),
             operator: Some(Val::<IngressIpOperator>::from(IngressIpOperator::from("CIDR_MATCHES"))),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("250.250.250.250/0")])),
         }
     }
 
@@ -541,7 +538,7 @@ impl IngressIpv6Expression {
         Self {
             evaluate: Some(Val::<IngressIpv6ToEvaluate>::from(IngressIpv6ToEvaluate::minimal())),
             operator: Some(Val::<IngressIpOperator>::from(IngressIpOperator::from("CIDR_MATCHES"))),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("0:0:0:0:0:0:0:0/120")])),
         }
     }
 
@@ -1237,7 +1234,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

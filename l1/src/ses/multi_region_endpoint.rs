@@ -32,7 +32,7 @@ impl MultiRegionEndpoint {
     pub fn minimal() -> Self {
         Self {
             details: Some(Val::<Details>::from(Details::minimal())),
-            endpoint_name: Some(Val::<String>::from("placeholder")),
+            endpoint_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -174,7 +174,7 @@ impl IpFilter {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { cidr: Some(Val::<String>::from("placeholder")), policy: Some(Val::<String>::from("placeholder")) }
+        Self { cidr: Some(Val::<String>::from("10.0.0.0/16")), policy: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -32,7 +32,7 @@ impl Tenant {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { tenant_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { tenant_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

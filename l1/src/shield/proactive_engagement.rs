@@ -155,7 +155,7 @@ impl EmergencyContact {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { email_address: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { email_address: Some(Val::<String>::from("a@a.a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

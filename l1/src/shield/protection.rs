@@ -40,8 +40,8 @@ impl Protection {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            resource_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            resource_arn: Some(Val::<String>::from("arn:aws")),
             ..Self::default()
         }
     }

@@ -41,7 +41,7 @@ impl ProtectionGroup {
         Self {
             aggregation: Some(Val::<Aggregation>::from(Aggregation::from("SUM"))),
             pattern: Some(Val::<Pattern>::from(Pattern::from("ALL"))),
-            protection_group_id: Some(Val::<String>::from("placeholder")),
+            protection_group_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -37,7 +37,7 @@ impl ProfilePermission {
         Self {
             action: Some(Val::<String>::from("placeholder")),
             principal: Some(Val::<String>::from("placeholder")),
-            profile_name: Some(Val::<String>::from("placeholder")),
+            profile_name: Some(Val::<String>::from("00")),
             statement_id: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

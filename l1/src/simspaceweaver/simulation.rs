@@ -40,8 +40,8 @@ impl Simulation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            role_arn: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
+            role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             schema_s3_location: Some(Val::<S3Location>::from(S3Location::minimal())),
             ..Self::default()
         }
@@ -168,7 +168,7 @@ impl S3Location {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             object_key: Some(Val::<String>::from("placeholder")),
         }
     }

@@ -174,8 +174,8 @@ impl CloudWatchLogsDestination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
-            log_group_arn: Some(Val::<String>::from("placeholder")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            log_group_arn: Some(Val::<String>::from("arn:a")),
         }
     }
 
@@ -264,7 +264,7 @@ impl EventDestination {
                 CloudWatchLogsDestination::minimal(),
             )),
             enabled: Some(Val::<bool>::from(false)),
-            event_destination_name: Some(Val::<String>::from("placeholder")),
+            event_destination_name: Some(Val::<String>::from("A")),
             matching_event_types: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }
@@ -377,8 +377,8 @@ impl KinesisFirehoseDestination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            delivery_stream_arn: Some(Val::<String>::from("placeholder")),
-            iam_role_arn: Some(Val::<String>::from("placeholder")),
+            delivery_stream_arn: Some(Val::<String>::from("arn:a")),
+            iam_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
         }
     }
 
@@ -452,7 +452,7 @@ impl SnsDestination {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_arn: Some(Val::<String>::from("placeholder")) }
+        Self { topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -45,7 +45,7 @@ impl PhoneNumber {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iso_country_code: Some(Val::<String>::from("placeholder")),
+            iso_country_code: Some(Val::<String>::from("AA")),
             mandatory_keywords: Some(Val::<MandatoryKeywords>::from(MandatoryKeywords::minimal())),
             number_capabilities: Some(Val::<Vec<NumberCapabilities>>::from(vec![Val::<NumberCapabilities>::from(
                 NumberCapabilities::from("SMS"),
@@ -229,7 +229,7 @@ impl MandatoryKeyword {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { message: Some(Val::<String>::from("placeholder")) }
+        Self { message: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -362,7 +362,7 @@ impl OptionalKeyword {
         Self {
             action: Some(Val::<Action>::from(Action::from("AUTOMATIC_RESPONSE"))),
             keyword: Some(Val::<String>::from("placeholder")),
-            message: Some(Val::<String>::from("placeholder")),
+            message: Some(Val::<String>::from("S")),
         }
     }
 

@@ -207,7 +207,7 @@ impl MandatoryKeyword {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { message: Some(Val::<String>::from("placeholder")) }
+        Self { message: Some(Val::<String>::from("S")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -340,7 +340,7 @@ impl OptionalKeyword {
         Self {
             action: Some(Val::<Action>::from(Action::from("AUTOMATIC_RESPONSE"))),
             keyword: Some(Val::<String>::from("placeholder")),
-            message: Some(Val::<String>::from("placeholder")),
+            message: Some(Val::<String>::from("S")),
         }
     }
 

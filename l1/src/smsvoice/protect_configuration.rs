@@ -136,7 +136,7 @@ impl CountryRule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            country_code: Some(Val::<String>::from("placeholder")),
+            country_code: Some(Val::<String>::from("AA")),
             protect_status: Some(Val::<ProtectStatus>::from(ProtectStatus::from("ALLOW"))),
         }
     }

@@ -32,8 +32,8 @@ impl SenderId {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            iso_country_code: Some(Val::<String>::from("placeholder")),
-            sender_id: Some(Val::<String>::from("placeholder")),
+            iso_country_code: Some(Val::<String>::from("AA")),
+            sender_id: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }

@@ -47,7 +47,7 @@ impl Subscription {
     pub fn minimal() -> Self {
         Self {
             protocol: Some(Val::<String>::from("placeholder")),
-            topic_arn: Some(Val::<String>::from("placeholder")),
+            topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
             ..Self::default()
         }
     }

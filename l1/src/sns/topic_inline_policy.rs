@@ -29,7 +29,7 @@ impl TopicInlinePolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            topic_arn: Some(Val::<String>::from("placeholder")),
+            topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
         }
     }
 

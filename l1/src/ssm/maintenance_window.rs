@@ -60,7 +60,7 @@ impl MaintenanceWindow {
             allow_unassociated_targets: Some(Val::<bool>::from(false)),
             cutoff: Some(Val::<i64>::from(0i64)),
             duration: Some(Val::<i64>::from(1i64)),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             schedule: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -240,7 +240,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

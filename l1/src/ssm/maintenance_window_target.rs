@@ -46,7 +46,7 @@ impl MaintenanceWindowTarget {
         Self {
             resource_type: Some(Val::<ResourceType>::from(ResourceType::from("INSTANCE"))),
             targets: Some(Val::<Vec<Targets>>::from(vec![Val::<Targets>::from(Targets::minimal())])),
-            window_id: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            window_id: Some(Val::<String>::from("mw-00000000000000000")),
             ..Self::default()
         }
     }
@@ -185,7 +185,7 @@ impl Targets {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }

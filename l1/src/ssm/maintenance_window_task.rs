@@ -75,7 +75,7 @@ impl MaintenanceWindowTask {
             priority: Some(Val::<i64>::from(0i64)),
             task_arn: Some(Val::<String>::from("placeholder")),
             task_type: Some(Val::<TaskType>::from(TaskType::from("AUTOMATION"))),
-            window_id: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            window_id: Some(Val::<String>::from("mw-00000000000000000")),
             ..Self::default()
         }
     }
@@ -323,7 +323,7 @@ impl LoggingInfo {
     pub fn minimal() -> Self {
         Self {
             region: Some(Val::<String>::from("placeholder")),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             ..Self::default()
         }
     }
@@ -797,7 +797,7 @@ impl Target {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
         }
     }

@@ -280,7 +280,7 @@ impl S3Destination {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             bucket_region: Some(Val::<String>::from("placeholder")),
             sync_format: Some(Val::<SyncFormat>::from(SyncFormat::from("JsonSerDe"))),
             ..Self::default()

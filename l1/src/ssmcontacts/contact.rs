@@ -38,8 +38,8 @@ impl Contact {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            alias: Some(Val::<String>::from("placeholder")),
-            display_name: Some(Val::<String>::from("placeholder")),
+            alias: Some(Val::<String>::from("a")),
+            display_name: Some(Val::<String>::from("a")),
             type_: Some(Val::<Type>::from(Type::from("PERSONAL"))),
             ..Self::default()
         }
@@ -393,7 +393,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -39,7 +39,7 @@ impl ContactChannel {
             channel_address: Some(Val::<String>::from("placeholder")),
             channel_name: Some(Val::<String>::from("placeholder")),
             channel_type: Some(Val::<ChannelType>::from(ChannelType::from("SMS"))),
-            contact_id: Some(Val::<String>::from("placeholder")),
+            contact_id: Some(Val::<String>::from("arn:a:a:a:0:a")),
             ..Self::default()
         }
     }

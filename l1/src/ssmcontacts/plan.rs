@@ -28,7 +28,7 @@ impl Plan {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_id: Some(Val::<String>::from("placeholder")),
+            contact_id: Some(Val::<String>::from("arn:a:a:a:0:a")),
             stages: Some(Val::<Vec<Stage>>::from(vec![Val::<Stage>::from(Stage::minimal())])),
             ..Self::default()
         }

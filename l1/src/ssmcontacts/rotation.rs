@@ -44,11 +44,11 @@ impl Rotation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            contact_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            name: Some(Val::<String>::from("placeholder")),
+            contact_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("arn:aws:ssm-contacts:a:0:a")])),
+            name: Some(Val::<String>::from("a")),
             recurrence: Some(Val::<RecurrenceSettings>::from(RecurrenceSettings::minimal())),
-            start_time: Some(Val::<String>::from("placeholder")),
-            time_zone_id: Some(Val::<String>::from("placeholder")),
+            start_time: Some(Val::<String>::from("0000-00-00T00:00:00")),
+            time_zone_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -196,10 +196,7 @@ impl CoverageTime {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            end_time: Some(Val::<String>::from("placeholder")),
-            start_time: Some(Val::<String>::from("placeholder")),
-        }
+        Self { end_time: Some(Val::<String>::from("0:00")), start_time: Some(Val::<String>::from("0:00")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -267,7 +264,7 @@ impl MonthlySetting {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { day_of_month: Some(Val::<i64>::from(1i64)), hand_off_time: Some(Val::<String>::from("placeholder")) }
+        Self { day_of_month: Some(Val::<i64>::from(1i64)), hand_off_time: Some(Val::<String>::from("0:00")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -540,7 +537,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -608,7 +605,7 @@ impl WeeklySetting {
     pub fn minimal() -> Self {
         Self {
             day_of_week: Some(Val::<DayOfWeek>::from(DayOfWeek::from("MON"))),
-            hand_off_time: Some(Val::<String>::from("placeholder")),
+            hand_off_time: Some(Val::<String>::from("0:00")),
         }
     }
 

@@ -112,7 +112,9 @@ impl ConnectionRecordingPreferences {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            kms_key_arn: Some(Val::<String>::from("placeholder")),
+            kms_key_arn: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
             recording_destinations: Some(Val::<RecordingDestinations>::from(RecordingDestinations::minimal())),
         }
     }
@@ -256,8 +258,8 @@ impl S3Bucket {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
-            bucket_owner: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
+            bucket_owner: Some(Val::<String>::from("000000000000")),
         }
     }
 

@@ -190,7 +190,7 @@ impl ConfigurationDefinition {
     pub fn minimal() -> Self {
         Self {
             parameters: Some(Val::<BTreeMap<String, String>>::default()),
-            type_: Some(Val::<String>::from("placeholder")),
+            type_: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }

@@ -34,9 +34,9 @@ impl LifecycleAutomation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            automation_document: Some(Val::<String>::from("placeholder")),
+            automation_document: Some(Val::<String>::from("a")),
             automation_parameters: Some(Val::<BTreeMap<String, Vec<String>>>::default()),
-            resource_key: Some(Val::<String>::from("placeholder")),
+            resource_key: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

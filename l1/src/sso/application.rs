@@ -47,9 +47,9 @@ impl Application {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_provider_arn: Some(Val::<String>::from("placeholder")),
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            application_provider_arn: Some(Val::<String>::from("arn:aws:sso::aws:applicationProvider/a")),
+            instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -320,7 +320,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

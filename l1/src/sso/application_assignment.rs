@@ -32,8 +32,10 @@ impl ApplicationAssignment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_arn: Some(Val::<String>::from("placeholder")),
-            principal_id: Some(Val::<String>::from("placeholder")),
+            application_arn: Some(Val::<String>::from(
+                "arn:aws:sso::000000000000:application/ins-aaaaaaaaaaaaaaaa/apl-aaaaaaaaaaaaaaaa",
+            )),
+            principal_id: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")),
             principal_type: Some(Val::<PrincipalType>::from(PrincipalType::from("USER"))),
         }
     }

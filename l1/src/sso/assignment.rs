@@ -43,11 +43,13 @@ impl Assignment {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            instance_arn: Some(Val::<String>::from("placeholder")),
-            permission_set_arn: Some(Val::<String>::from("placeholder")),
-            principal_id: Some(Val::<String>::from("placeholder")),
+            instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            permission_set_arn: Some(Val::<String>::from(
+                "arn:aws:sso:::permissionSet/ins-aaaaaaaaaaaaaaaa/ps-aaaaaaaaaaaaaaaa",
+            )),
+            principal_id: Some(Val::<String>::from("0000000000-AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA")),
             principal_type: Some(Val::<PrincipalType>::from(PrincipalType::from("USER"))),
-            target_id: Some(Val::<String>::from("placeholder")),
+            target_id: Some(Val::<String>::from("000000000000")),
             target_type: Some(Val::<TargetType>::from(TargetType::from("AWS_ACCOUNT"))),
         }
     }

@@ -31,7 +31,10 @@ impl InstanceAccessControlAttributeConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { instance_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            instance_arn: Some(Val::<String>::from("arn:aws:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -153,7 +156,7 @@ impl AccessControlAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("a")),
             value: Some(Val::<AccessControlAttributeValue>::from(AccessControlAttributeValue::minimal())),
         }
     }
@@ -227,7 +230,7 @@ impl AccessControlAttributeValue {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { source: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])) }
+        Self { source: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

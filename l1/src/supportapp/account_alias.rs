@@ -24,7 +24,7 @@ impl AccountAlias {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { account_alias: Some(Val::<String>::from("placeholder")) }
+        Self { account_alias: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -49,10 +49,10 @@ impl SlackChannelConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            channel_id: Some(Val::<String>::from("placeholder")),
-            channel_role_arn: Some(Val::<String>::from("placeholderxxxxxxxxxxxxxxxxxxxx")),
+            channel_id: Some(Val::<String>::from("a")),
+            channel_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             notify_on_case_severity: Some(Val::<NotifyOnCaseSeverity>::from(NotifyOnCaseSeverity::from("none"))),
-            team_id: Some(Val::<String>::from("placeholder")),
+            team_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }

@@ -29,7 +29,7 @@ impl SlackWorkspaceConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { team_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { team_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

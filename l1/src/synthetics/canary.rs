@@ -77,10 +77,10 @@ impl Canary {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            artifact_s3_location: Some(Val::<String>::from("placeholder")),
+            artifact_s3_location: Some(Val::<String>::from("s3://")),
             code: Some(Val::<Code>::from(Code::minimal())),
-            execution_role_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            name: Some(Val::<String>::from("0")),
             runtime_version: Some(Val::<String>::from("placeholder")),
             schedule: Some(Val::<Schedule>::from(Schedule::minimal())),
             ..Self::default()
@@ -529,8 +529,8 @@ impl Code {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            handler: Some(Val::<String>::from("placeholder")),
-            s3_bucket: Some(Val::<String>::from("placeholder")),
+            handler: Some(Val::<String>::from("")),
+            s3_bucket: Some(Val::<String>::from("placeholder-bucket")),
             s3_key: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -640,7 +640,7 @@ impl Dependency {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { reference: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { reference: Some(Val::<String>::from("arn:a:lambda:a:000000000000:layer:a:0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1142,7 +1142,7 @@ impl VpcConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
             ..Self::default()
         }

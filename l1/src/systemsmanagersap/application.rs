@@ -52,7 +52,7 @@ impl Application {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            application_id: Some(Val::<String>::from("placeholder")),
+            application_id: Some(Val::<String>::from("a")),
             application_type: Some(Val::<ApplicationType>::from(ApplicationType::from("HANA"))),
             ..Self::default()
         }

@@ -363,7 +363,7 @@ impl S3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), enabled: Some(Val::<bool>::from(false)) }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), enabled: Some(Val::<bool>::from(false)) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -62,7 +62,7 @@ impl ScheduledQuery {
             )),
             query_string: Some(Val::<String>::from("placeholder")),
             schedule_configuration: Some(Val::<ScheduleConfiguration>::from(ScheduleConfiguration::minimal())),
-            scheduled_query_execution_role_arn: Some(Val::<String>::from("placeholder")),
+            scheduled_query_execution_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
             ..Self::default()
         }
     }
@@ -739,7 +739,7 @@ impl S3Configuration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { bucket_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { bucket_name: Some(Val::<String>::from("placeholder-bucket")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -870,7 +870,7 @@ impl SnsConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { topic_arn: Some(Val::<String>::from("placeholder")) }
+        Self { topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -37,7 +37,7 @@ impl Table {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { database_name: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { database_name: Some(Val::<String>::from("aaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -420,7 +420,7 @@ impl S3Configuration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket_name: Some(Val::<String>::from("placeholder")),
+            bucket_name: Some(Val::<String>::from("placeholder-bucket")),
             encryption_option: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -63,9 +63,9 @@ impl Agreement {
     pub fn minimal() -> Self {
         Self {
             access_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            local_profile_id: Some(Val::<String>::from("placeholderxxxxxxxx")),
-            partner_profile_id: Some(Val::<String>::from("placeholderxxxxxxxx")),
-            server_id: Some(Val::<String>::from("placeholderxxxxxxxx")),
+            local_profile_id: Some(Val::<String>::from("p-00000000000000000")),
+            partner_profile_id: Some(Val::<String>::from("p-00000000000000000")),
+            server_id: Some(Val::<String>::from("s-00000000000000000")),
             ..Self::default()
         }
     }
@@ -257,11 +257,11 @@ impl CustomDirectories {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            failed_files_directory: Some(Val::<String>::from("placeholder")),
-            mdn_files_directory: Some(Val::<String>::from("placeholder")),
-            payload_files_directory: Some(Val::<String>::from("placeholder")),
-            status_files_directory: Some(Val::<String>::from("placeholder")),
-            temporary_files_directory: Some(Val::<String>::from("placeholder")),
+            failed_files_directory: Some(Val::<String>::from("")),
+            mdn_files_directory: Some(Val::<String>::from("")),
+            payload_files_directory: Some(Val::<String>::from("")),
+            status_files_directory: Some(Val::<String>::from("")),
+            temporary_files_directory: Some(Val::<String>::from("")),
         }
     }
 

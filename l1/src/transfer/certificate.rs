@@ -50,7 +50,7 @@ impl Certificate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            certificate: Some(Val::<String>::from("placeholder")),
+            certificate: Some(Val::<String>::from("r")),
             usage: Some(Val::<Usage>::from(Usage::from("SIGNING"))),
             ..Self::default()
         }

@@ -363,7 +363,7 @@ impl ConnectorAsyncMdnConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            server_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholderxxxxxxxx")])),
+            server_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("s-00000000000000000")])),
             url: Some(Val::<String>::from("placeholder")),
         }
     }
@@ -502,7 +502,12 @@ impl ConnectorVpcLatticeEgressConfig {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { resource_configuration_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            resource_configuration_arn: Some(Val::<String>::from(
+                "arn:a:vpc-lattice:a:000000000000:resourceconfiguration/rcfg-00000000000000000",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl Profile {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            as2_id: Some(Val::<String>::from("placeholder")),
+            as2_id: Some(Val::<String>::from("0")),
             profile_type: Some(Val::<ProfileType>::from(ProfileType::from("LOCAL"))),
             ..Self::default()
         }

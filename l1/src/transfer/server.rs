@@ -689,7 +689,7 @@ impl WorkflowDetail {
     pub fn minimal() -> Self {
         Self {
             execution_role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            workflow_id: Some(Val::<String>::from("placeholderxxxxxxxx")),
+            workflow_id: Some(Val::<String>::from("w-aaaaaaaaaaaaaaaaa")),
         }
     }
 

@@ -59,8 +59,8 @@ impl User {
     pub fn minimal() -> Self {
         Self {
             role: Some(Val::<String>::from("placeholderxxxxxxxxx")),
-            server_id: Some(Val::<String>::from("placeholderxxxxxxxx")),
-            user_name: Some(Val::<String>::from("placeholder")),
+            server_id: Some(Val::<String>::from("s-00000000000000000")),
+            user_name: Some(Val::<String>::from("aaa")),
             ..Self::default()
         }
     }
@@ -235,11 +235,7 @@ impl HomeDirectoryMapEntry {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            entry: Some(Val::<String>::from("placeholder")),
-            target: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { entry: Some(Val::<String>::from("/a")), target: Some(Val::<String>::from("/a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -33,7 +33,7 @@ impl IdentitySource {
     pub fn minimal() -> Self {
         Self {
             configuration: Some(Val::<IdentitySourceConfiguration>::from(IdentitySourceConfiguration::minimal())),
-            policy_store_id: Some(Val::<String>::from("placeholder")),
+            policy_store_id: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -153,7 +153,7 @@ impl CognitoGroupConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { group_entity_type: Some(Val::<String>::from("placeholder")) }
+        Self { group_entity_type: Some(Val::<String>::from("aa::aa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -219,7 +219,10 @@ impl CognitoUserPoolConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { user_pool_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            user_pool_arn: Some(Val::<String>::from("arn:a:cognito-idp:a:000000000000:userpool/a_0")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -435,7 +438,7 @@ impl OpenIdConnectConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            issuer: Some(Val::<String>::from("placeholder")),
+            issuer: Some(Val::<String>::from("https://a")),
             token_selection: Some(Val::<OpenIdConnectTokenSelection>::from(OpenIdConnectTokenSelection::minimal())),
             ..Self::default()
         }
@@ -529,7 +532,7 @@ impl OpenIdConnectGroupConfiguration {
     pub fn minimal() -> Self {
         Self {
             group_claim: Some(Val::<String>::from("placeholder")),
-            group_entity_type: Some(Val::<String>::from("placeholder")),
+            group_entity_type: Some(Val::<String>::from("aa::aa")),
         }
     }
 

@@ -28,7 +28,7 @@ impl Policy {
     pub fn minimal() -> Self {
         Self {
             definition: Some(Val::<PolicyDefinition>::from(PolicyDefinition::minimal())),
-            policy_store_id: Some(Val::<String>::from("placeholder")),
+            policy_store_id: Some(Val::<String>::from("a")),
         }
     }
 
@@ -138,10 +138,7 @@ impl EntityIdentifier {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            entity_id: Some(Val::<String>::from("placeholder")),
-            entity_type: Some(Val::<String>::from("placeholder")),
-        }
+        Self { entity_id: Some(Val::<String>::from("a")), entity_type: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -348,7 +345,7 @@ impl TemplateLinkedPolicyDefinition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { policy_template_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { policy_template_id: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

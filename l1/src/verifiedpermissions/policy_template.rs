@@ -33,7 +33,7 @@ impl PolicyTemplate {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            policy_store_id: Some(Val::<String>::from("placeholder")),
+            policy_store_id: Some(Val::<String>::from("a")),
             statement: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }

@@ -36,7 +36,7 @@ impl Domain {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aa")),
             server_side_encryption_configuration: Some(Val::<ServerSideEncryptionConfiguration>::from(
                 ServerSideEncryptionConfiguration::minimal(),
             )),
@@ -164,7 +164,11 @@ impl ServerSideEncryptionConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { kms_key_id: Some(Val::<String>::from("placeholder")) }
+        Self {
+            kms_key_id: Some(Val::<String>::from(
+                "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012",
+            )),
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -229,7 +233,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -31,7 +31,7 @@ impl AuthPolicy {
     pub fn minimal() -> Self {
         Self {
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            resource_identifier: Some(Val::<String>::from("placeholderxxxxxx")),
+            resource_identifier: Some(Val::<String>::from("sn-00000000000000000")),
         }
     }
 

@@ -435,7 +435,7 @@ impl WeightedTargetGroup {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { target_group_identifier: Some(Val::<String>::from("placeholderxxxxxxxxx")), ..Self::default() }
+        Self { target_group_identifier: Some(Val::<String>::from("tg-00000000000000000")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

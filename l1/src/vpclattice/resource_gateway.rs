@@ -50,7 +50,7 @@ impl ResourceGateway {
         Self {
             name: Some(Val::<String>::from("placeholder")),
             subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_identifier: Some(Val::<String>::from("placeholder")),
+            vpc_identifier: Some(Val::<String>::from("vpc-00000000")),
             ..Self::default()
         }
     }

@@ -32,7 +32,7 @@ impl ResourcePolicy {
     pub fn minimal() -> Self {
         Self {
             policy: Some(Val::<Json>::from_raw(Value::Map(BTreeMap::new()))),
-            resource_arn: Some(Val::<String>::from("placeholderxxxxxxxxx")),
+            resource_arn: Some(Val::<String>::from("arn:a.a:a.a:::servicenetwork/sn-00000000000000000")),
         }
     }
 

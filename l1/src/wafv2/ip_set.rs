@@ -38,7 +38,7 @@ impl IpSet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            addresses: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            addresses: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
             ip_address_version: Some(Val::<IpAddressVersion>::from(IpAddressVersion::from("IPV4"))),
             scope: Some(Val::<Scope>::from(Scope::from("CLOUDFRONT"))),
             ..Self::default()

@@ -1041,7 +1041,7 @@ impl CustomHttpHeader {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1489,7 +1489,7 @@ impl ForwardedIpConfiguration {
     pub fn minimal() -> Self {
         Self {
             fallback_behavior: Some(Val::<FallbackBehavior>::from(FallbackBehavior::from("MATCH"))),
-            header_name: Some(Val::<String>::from("placeholder")),
+            header_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -1910,7 +1910,7 @@ impl IpSetForwardedIpConfiguration {
     pub fn minimal() -> Self {
         Self {
             fallback_behavior: Some(Val::<FallbackBehavior>::from(FallbackBehavior::from("MATCH"))),
-            header_name: Some(Val::<String>::from("placeholder")),
+            header_name: Some(Val::<String>::from("a")),
             position: Some(Val::<Position>::from(Position::from("FIRST"))),
         }
     }
@@ -2326,7 +2326,7 @@ impl Label {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2384,7 +2384,7 @@ impl LabelMatchStatement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("0")),
             scope: Some(Val::<LabelMatchScope>::from(LabelMatchScope::from("LABEL"))),
         }
     }
@@ -2878,7 +2878,7 @@ impl RateLimitCookie {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -2961,7 +2961,7 @@ impl RateLimitHeader {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -3152,7 +3152,7 @@ impl RateLimitLabelNamespace {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { namespace: Some(Val::<String>::from("placeholder")) }
+        Self { namespace: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3213,7 +3213,7 @@ impl RateLimitQueryArgument {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -3644,7 +3644,7 @@ impl Rule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             priority: Some(Val::<i64>::from(0i64)),
             statement: Some(Val::<Statement>::from(Statement::minimal())),
             visibility_config: Some(Val::<VisibilityConfig>::from(VisibilityConfig::minimal())),
@@ -3843,7 +3843,7 @@ impl SingleHeader {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3899,7 +3899,7 @@ impl SingleQueryArgument {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4508,7 +4508,7 @@ impl VisibilityConfig {
     pub fn minimal() -> Self {
         Self {
             cloud_watch_metrics_enabled: Some(Val::<bool>::from(false)),
-            metric_name: Some(Val::<String>::from("placeholder")),
+            metric_name: Some(Val::<String>::from("a")),
             sampled_requests_enabled: Some(Val::<bool>::from(false)),
         }
     }

@@ -386,8 +386,8 @@ impl ApplicationAttribute {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
-            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            name: Some(Val::<String>::from("a")),
+            values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("a")])),
         }
     }
 
@@ -661,8 +661,8 @@ impl AwsManagedRulesAcfpRuleSet {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            creation_path: Some(Val::<String>::from("placeholder")),
-            registration_page_path: Some(Val::<String>::from("placeholder")),
+            creation_path: Some(Val::<String>::from("a")),
+            registration_page_path: Some(Val::<String>::from("a")),
             request_inspection: Some(Val::<RequestInspectionAcfp>::from(RequestInspectionAcfp::minimal())),
             ..Self::default()
         }
@@ -1731,7 +1731,7 @@ impl CustomHttpHeader {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2223,7 +2223,7 @@ impl ExcludedRule {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2279,7 +2279,7 @@ impl FieldIdentifier {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { identifier: Some(Val::<String>::from("placeholder")) }
+        Self { identifier: Some(Val::<String>::from("aaa")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -2568,7 +2568,7 @@ impl ForwardedIpConfiguration {
     pub fn minimal() -> Self {
         Self {
             fallback_behavior: Some(Val::<FallbackBehavior>::from(FallbackBehavior::from("MATCH"))),
-            header_name: Some(Val::<String>::from("placeholder")),
+            header_name: Some(Val::<String>::from("a")),
         }
     }
 
@@ -2985,7 +2985,7 @@ impl IpSetForwardedIpConfiguration {
     pub fn minimal() -> Self {
         Self {
             fallback_behavior: Some(Val::<FallbackBehavior>::from(FallbackBehavior::from("MATCH"))),
-            header_name: Some(Val::<String>::from("placeholder")),
+            header_name: Some(Val::<String>::from("a")),
             position: Some(Val::<Position>::from(Position::from("FIRST"))),
         }
     }
@@ -3401,7 +3401,7 @@ impl Label {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -3459,7 +3459,7 @@ impl LabelMatchStatement {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            key: Some(Val::<String>::from("placeholder")),
+            key: Some(Val::<String>::from("0")),
             scope: Some(Val::<LabelMatchScope>::from(LabelMatchScope::from("LABEL"))),
         }
     }
@@ -3662,11 +3662,7 @@ impl ManagedRuleGroupStatement {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            vendor_name: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { name: Some(Val::<String>::from("0")), vendor_name: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4278,7 +4274,7 @@ impl RateLimitCookie {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -4361,7 +4357,7 @@ impl RateLimitHeader {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -4552,7 +4548,7 @@ impl RateLimitLabelNamespace {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { namespace: Some(Val::<String>::from("placeholder")) }
+        Self { namespace: Some(Val::<String>::from("0")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -4613,7 +4609,7 @@ impl RateLimitQueryArgument {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("aaa")),
             text_transformations: Some(Val::<Vec<TextTransformation>>::from(vec![Val::<TextTransformation>::from(
                 TextTransformation::minimal(),
             )])),
@@ -5395,8 +5391,8 @@ impl ResponseInspectionBodyContains {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            failure_strings: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            success_strings: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            failure_strings: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
+            success_strings: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
         }
     }
 
@@ -5489,9 +5485,9 @@ impl ResponseInspectionHeader {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            failure_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            name: Some(Val::<String>::from("placeholder")),
-            success_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            failure_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
+            name: Some(Val::<String>::from("aaa")),
+            success_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
         }
     }
 
@@ -5593,9 +5589,9 @@ impl ResponseInspectionJson {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            failure_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            identifier: Some(Val::<String>::from("placeholder")),
-            success_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
+            failure_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
+            identifier: Some(Val::<String>::from("aaa")),
+            success_values: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("aaa")])),
         }
     }
 
@@ -5795,7 +5791,7 @@ impl Rule {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             priority: Some(Val::<i64>::from(0i64)),
             statement: Some(Val::<Statement>::from(Statement::minimal())),
             visibility_config: Some(Val::<VisibilityConfig>::from(VisibilityConfig::minimal())),
@@ -6003,7 +5999,7 @@ impl RuleActionOverride {
     pub fn minimal() -> Self {
         Self {
             action_to_use: Some(Val::<RuleAction>::from(RuleAction::minimal())),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
         }
     }
 
@@ -6155,7 +6151,7 @@ impl SingleHeader {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6211,7 +6207,7 @@ impl SingleQueryArgument {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { name: Some(Val::<String>::from("placeholder")) }
+        Self { name: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -6832,7 +6828,7 @@ impl VisibilityConfig {
     pub fn minimal() -> Self {
         Self {
             cloud_watch_metrics_enabled: Some(Val::<bool>::from(false)),
-            metric_name: Some(Val::<String>::from("placeholder")),
+            metric_name: Some(Val::<String>::from("a")),
             sampled_requests_enabled: Some(Val::<bool>::from(false)),
         }
     }

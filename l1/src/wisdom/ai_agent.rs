@@ -40,7 +40,7 @@ impl AiAgent {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            assistant_id: Some(Val::<String>::from("placeholder")),
+            assistant_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             configuration: Some(Val::<AiAgentConfiguration>::from(AiAgentConfiguration::minimal())),
             type_: Some(Val::<AiAgentType>::from(AiAgentType::from("MANUAL_SEARCH"))),
             ..Self::default()
@@ -1174,7 +1174,10 @@ impl OrchestrationAiAgentConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { orchestration_ai_prompt_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            orchestration_ai_prompt_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1352,7 +1355,7 @@ impl TagCondition {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -53,7 +53,7 @@ impl AiGuardrail {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            assistant_id: Some(Val::<String>::from("placeholder")),
+            assistant_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             blocked_input_messaging: Some(Val::<String>::from("placeholder")),
             blocked_outputs_messaging: Some(Val::<String>::from("placeholder")),
             ..Self::default()
@@ -987,7 +987,7 @@ impl GuardrailTopicConfig {
     pub fn minimal() -> Self {
         Self {
             definition: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("0")),
             type_: Some(Val::<GuardrailTopicType>::from(GuardrailTopicType::from("DENY"))),
             ..Self::default()
         }

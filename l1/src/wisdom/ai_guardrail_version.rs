@@ -30,8 +30,8 @@ impl AiGuardrailVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ai_guardrail_id: Some(Val::<String>::from("placeholder")),
-            assistant_id: Some(Val::<String>::from("placeholder")),
+            ai_guardrail_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
+            assistant_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             ..Self::default()
         }
     }

@@ -30,8 +30,8 @@ impl AiPromptVersion {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            ai_prompt_id: Some(Val::<String>::from("placeholder")),
-            assistant_id: Some(Val::<String>::from("placeholder")),
+            ai_prompt_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
+            assistant_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             ..Self::default()
         }
     }

@@ -30,7 +30,7 @@ impl AssistantAssociation {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            assistant_id: Some(Val::<String>::from("placeholder")),
+            assistant_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")),
             association: Some(Val::<AssociationData>::from(AssociationData::minimal())),
             association_type: Some(Val::<AssociationType>::from(AssociationType::from("KNOWLEDGE_BASE"))),
             ..Self::default()
@@ -167,7 +167,7 @@ impl AssociationData {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { knowledge_base_id: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { knowledge_base_id: Some(Val::<String>::from("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -234,8 +234,8 @@ impl ExternalBedrockKnowledgeBaseConfig {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            access_role_arn: Some(Val::<String>::from("placeholder")),
-            bedrock_knowledge_base_arn: Some(Val::<String>::from("placeholder")),
+            access_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
+            bedrock_knowledge_base_arn: Some(Val::<String>::from("arn:aws:bedrock:a:000000000000:knowledge-base/0")),
         }
     }
 
@@ -313,7 +313,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -43,7 +43,7 @@ impl KnowledgeBase {
     pub fn minimal() -> Self {
         Self {
             knowledge_base_type: Some(Val::<KnowledgeBaseType>::from(KnowledgeBaseType::from("EXTERNAL"))),
-            name: Some(Val::<String>::from("placeholder")),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -197,7 +197,7 @@ impl AppIntegrationsConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { app_integration_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { app_integration_arn: Some(Val::<String>::from("arn:a:a:a::a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -270,7 +270,12 @@ impl BedrockFoundationModelConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { model_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            model_arn: Some(Val::<String>::from(
+                "arn:aws:bedrock:a::foundation-model/anthropicaclaude-3-haiku-20240307-v1:0",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -555,11 +560,10 @@ impl HierarchicalChunkingConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            level_configurations: Some(Val::<Vec<HierarchicalChunkingLevelConfiguration>>::from(vec![Val::<
-                HierarchicalChunkingLevelConfiguration,
-            >::from(
-                HierarchicalChunkingLevelConfiguration::minimal(),
-            )])),
+            level_configurations: Some(Val::<Vec<HierarchicalChunkingLevelConfiguration>>::from(vec![
+                Val::<HierarchicalChunkingLevelConfiguration>::from(HierarchicalChunkingLevelConfiguration::minimal()),
+                Val::<HierarchicalChunkingLevelConfiguration>::from(HierarchicalChunkingLevelConfiguration::minimal()),
+            ])),
             overlap_tokens: Some(Val::<f64>::from(1.0f64)),
         }
     }
@@ -1201,7 +1205,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

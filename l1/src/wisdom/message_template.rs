@@ -52,8 +52,10 @@ impl MessageTemplate {
         Self {
             channel_subtype: Some(Val::<ChannelSubtype>::from(ChannelSubtype::from("EMAIL"))),
             content: Some(Val::<Content>::from(Content::minimal())),
-            knowledge_base_arn: Some(Val::<String>::from("placeholder")),
-            name: Some(Val::<String>::from("placeholder")),
+            knowledge_base_arn: Some(Val::<String>::from(
+                "arn:a:wisdom:a:000000000000:a/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
+            name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -1727,7 +1729,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

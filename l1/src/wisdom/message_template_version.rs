@@ -27,7 +27,12 @@ impl MessageTemplateVersion {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { message_template_arn: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            message_template_arn: Some(Val::<String>::from(
+                "arn:a:wisdom:a:000000000000:a/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

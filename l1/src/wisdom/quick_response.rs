@@ -55,7 +55,9 @@ impl QuickResponse {
     pub fn minimal() -> Self {
         Self {
             content: Some(Val::<QuickResponseContentProvider>::from(QuickResponseContentProvider::minimal())),
-            knowledge_base_arn: Some(Val::<String>::from("placeholder")),
+            knowledge_base_arn: Some(Val::<String>::from(
+                "arn:a:wisdom:a:000000000000:a/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+            )),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -371,7 +373,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -26,7 +26,7 @@ impl ConnectionAlias {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { connection_string: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { connection_string: Some(Val::<String>::from("0")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

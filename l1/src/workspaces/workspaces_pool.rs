@@ -48,10 +48,10 @@ impl WorkspacesPool {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bundle_id: Some(Val::<String>::from("placeholder")),
+            bundle_id: Some(Val::<String>::from("wsb-00000000")),
             capacity: Some(Val::<Capacity>::from(Capacity::minimal())),
-            directory_id: Some(Val::<String>::from("placeholder")),
-            pool_name: Some(Val::<String>::from("placeholder")),
+            directory_id: Some(Val::<String>::from("wsd-00000000")),
+            pool_name: Some(Val::<String>::from("A")),
             ..Self::default()
         }
     }

@@ -52,7 +52,7 @@ impl Volume {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { availability_zone: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { availability_zone: Some(Val::<String>::from("aa-a-0a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -205,7 +205,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

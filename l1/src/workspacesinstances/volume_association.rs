@@ -35,8 +35,8 @@ impl VolumeAssociation {
     pub fn minimal() -> Self {
         Self {
             device: Some(Val::<String>::from("placeholder")),
-            volume_id: Some(Val::<String>::from("placeholder")),
-            workspace_instance_id: Some(Val::<String>::from("placeholder")),
+            volume_id: Some(Val::<String>::from("vol-0")),
+            workspace_instance_id: Some(Val::<String>::from("wsinst-00000000")),
             ..Self::default()
         }
     }

@@ -1096,8 +1096,8 @@ impl ManagedInstance {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            image_id: Some(Val::<String>::from("placeholder")),
-            instance_type: Some(Val::<String>::from("placeholder")),
+            image_id: Some(Val::<String>::from("ami-12345678")),
+            instance_type: Some(Val::<String>::from("a.a")),
             ..Self::default()
         }
     }
@@ -1547,7 +1547,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { key: Some(Val::<String>::from("a")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

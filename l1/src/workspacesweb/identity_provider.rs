@@ -39,7 +39,7 @@ impl IdentityProvider {
     pub fn minimal() -> Self {
         Self {
             identity_provider_details: Some(Val::<BTreeMap<String, String>>::default()),
-            identity_provider_name: Some(Val::<String>::from("placeholder")),
+            identity_provider_name: Some(Val::<String>::from("aaa")),
             identity_provider_type: Some(Val::<IdentityProviderType>::from(IdentityProviderType::from("SAML"))),
             ..Self::default()
         }
@@ -190,7 +190,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

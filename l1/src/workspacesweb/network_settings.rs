@@ -39,9 +39,12 @@ impl NetworkSettings {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            subnet_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("placeholder")])),
-            vpc_id: Some(Val::<String>::from("placeholder")),
+            security_group_ids: Some(Val::<Vec<String>>::from(vec![Val::<String>::from("sg-12345678")])),
+            subnet_ids: Some(Val::<Vec<String>>::from(vec![
+                Val::<String>::from("subnet-00000000"),
+                Val::<String>::from("subnet-00000000"),
+            ])),
+            vpc_id: Some(Val::<String>::from("vpc-12345678")),
             ..Self::default()
         }
     }
@@ -186,7 +189,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -318,7 +318,7 @@ impl S3LogConfiguration {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            bucket: Some(Val::<String>::from("placeholder")),
+            bucket: Some(Val::<String>::from("aaa")),
             folder_structure: Some(Val::<FolderStructure>::from(FolderStructure::from("Flat"))),
             log_file_format: Some(Val::<LogFileFormat>::from(LogFileFormat::from("JSONLines"))),
             ..Self::default()
@@ -425,7 +425,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

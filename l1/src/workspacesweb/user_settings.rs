@@ -421,7 +421,7 @@ impl CookieSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { domain: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self { domain: Some(Val::<String>::from("a.aa")), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -584,8 +584,8 @@ impl ImageMetadata {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            file_extension: Some(Val::<String>::from("placeholder")),
-            last_upload_timestamp: Some(Val::<String>::from("placeholder")),
+            file_extension: Some(Val::<String>::from("S")),
+            last_upload_timestamp: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
             mime_type: Some(Val::<MimeType>::from(MimeType::from("image/png"))),
         }
     }
@@ -697,8 +697,8 @@ impl LocalizedBrandingStrings {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            browser_tab_title: Some(Val::<String>::from("placeholder")),
-            welcome_text: Some(Val::<String>::from("placeholder")),
+            browser_tab_title: Some(Val::<String>::from("a")),
+            welcome_text: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
@@ -814,7 +814,7 @@ impl Tag {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { key: Some(Val::<String>::from("placeholder")), value: Some(Val::<String>::from("placeholder")) }
+        Self { key: Some(Val::<String>::from("a")), value: Some(Val::<String>::from("a")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {

@@ -32,7 +32,7 @@ impl ResourcePolicy {
     pub fn minimal() -> Self {
         Self {
             policy_document: Some(Val::<String>::from("placeholder")),
-            policy_name: Some(Val::<String>::from("placeholder")),
+            policy_name: Some(Val::<String>::from("a")),
             ..Self::default()
         }
     }
