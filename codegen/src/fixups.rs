@@ -44,7 +44,30 @@ pub fn remove_item(schema: &mut J, pointer: &str, item: J) -> Result<(), String>
     Ok(())
 }
 
-pub const FIXUPS: &[Fixup] = &[];
+/// Adds `key` to the object at `pointer`, where it must not be yet.
+pub fn add(schema: &mut J, pointer: &str, key: &str, value: J) -> Result<(), String> {
+    let obj = schema
+        .pointer_mut(pointer)
+        .and_then(J::as_object_mut)
+        .ok_or_else(|| format!("{pointer} is not an object"))?;
+    if let Some(old) = obj.get(key) {
+        return Err(format!("{pointer}/{key} is already {old}"));
+    }
+    obj.insert(key.to_owned(), value);
+    Ok(())
+}
+
+pub const FIXUPS: &[Fixup] = &[Fixup {
+    name: "datazone-owner-one-of-requires-its-property",
+    type_name: "AWS::DataZone::Owner",
+    reason: "OwnerProperties is a oneOf of {Group} and {User} where neither alternative requires its \
+             property, so an owner with neither matches both and fails oneOf; DataZone's API takes exactly \
+             one of them. Requiring each alternative's property says what the oneOf means.",
+    apply: |s| {
+        add(s, "/definitions/OwnerProperties/oneOf/0", "required", serde_json::json!(["Group"]))?;
+        add(s, "/definitions/OwnerProperties/oneOf/1", "required", serde_json::json!(["User"]))
+    },
+}];
 
 /// Applies `fixups` to the schemas (by type name). Every fixup must match.
 pub fn apply(fixups: &[Fixup], schemas: &mut BTreeMap<String, J>) -> Result<(), String> {

@@ -207,7 +207,7 @@ impl OwnerProperties {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self::default()
+        Self { group: Some(Val::<OwnerGroupProperties>::from(OwnerGroupProperties::minimal())), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
