@@ -41,6 +41,8 @@ pub struct StackArtifact {
     pub exports: Vec<ExportInfo>,
     pub imports: Vec<ImportInfo>,
     pub tags: BTreeMap<String, String>,
+    /// The construct path of every resource, by logical ID, for messages that name where a resource came from.
+    pub paths: BTreeMap<String, String>,
     pub environment: Environment,
     pub termination_protection: bool,
 }
@@ -168,6 +170,7 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
                 })
                 .collect(),
             tags,
+            paths: tables[&inner.name].resource_paths(),
             environment: inner.env.clone(),
             termination_protection: inner.termination_protection,
         });
