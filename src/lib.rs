@@ -5,14 +5,18 @@
 //! - [`fns`]: typed intrinsic functions and pseudo parameters.
 //! - [`stack`]: [`App`], [`Stack`], [`Scope`], parameters, conditions, mappings, rules, outputs.
 //! - [`synth`]: logical IDs, cross-stack references, validation, rendering to JSON/YAML, the manifest.
+//! - [`constructs`]: the L2 layer: constructs with secure defaults and least-privilege grants over the
+//!   generated L1 types ([`l1`]).
 //! - [`cli`]: the `synth` and `list` commands that an app's thin `main` hands over to.
 
 pub mod cli;
+pub mod constructs;
 pub mod fns;
 pub mod stack;
 pub mod synth;
 
 pub use cfnkit_core::{resource, value};
+pub use cfnkit_l1 as l1;
 pub use cfnkit_core::{
     ConditionHandle, ElementId, Json, Literal, RawResource, RemovalPolicy, Resource,
     ResourceHandle, TagFormat, TagStyle, ToValue, Val, Value,

@@ -1,0 +1,204 @@
+//! Hand-written constructs (the L2 layer): the level users write at, with secure defaults and least-privilege
+//! grants, built on the generated L1 types of [`cfnkit_l1`].
+//!
+//! # Conventions
+//!
+//! Every construct in this module follows the same shape, so that knowing one means knowing them all:
+//!
+//! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`]); the IAM action names every
+//!   grant uses live in one place, [`actions`].
+//! - **One props struct per construct**, implementing `Default`: `Queue::new(&scope, "Orders", QueueProps {
+//!   visibility_timeout: Some(Duration::from_secs(60)), ..Default::default() })`. Values a construct cannot do
+//!   without (the principal a role is assumed by) are arguments of `new`, not props. Every optional prop documents
+//!   its default *as a behaviour* ("messages are encrypted with SQS-managed keys"), never as "defaults to None".
+//! - **Props take typed references**: `&Key`, `&Queue`, [`std::time::Duration`], never ARNs or raw seconds where a
+//!   construct exists. A value that can be wrong is checked when the construct is made, and `new` returns
+//!   `Result<Self, ConstructError>` whose message names the construct, the bad value and the fix.
+//! - **Logical IDs are a public contract.** A construct's primary resource is added at `<construct path>/Resource`,
+//!   so it takes the construct's id (`Order/OrdersQueue/Resource` is `OrdersQueue`); the resources it owns are
+//!   added under its path with a descriptive id (`Order/OrdersQueue/Policy` is `OrdersQueuePolicy`).
+//! - **Escape hatch**: every construct exposes its primary L1 through `handle()` (references, `DependsOn`,
+//!   removal policy, metadata, `add_property_override`) and `resource_mut()` (the typed L1 properties), so what
+//!   the typed API does not cover is still one line away.
+//! - **Grants are intent-named** (`queue.grant_consume_messages(&function)`) and add statements scoped to the
+//!   resource's ARN to the grantee's role; a grant on a resource encrypted with a customer-managed [`kms::Key`]
+//!   also grants the key usage the intent needs. Anything that can receive grants implements [`Grantable`].
+//! - **Resource policies and key policies are kept in the construct** and rewritten into the L1 each time a
+//!   statement is added, so grants and wiring made after a construct was created still land in the template.
+//! - **Removal policies**: stateful resources (keys) are retained by default; `apply_removal_policy` on any
+//!   construct changes it. Stack and app tags reach every taggable resource a construct creates.
+
+pub mod actions;
+pub mod iam;
+
+use std::time::Duration;
+
+use cfnkit_core::Val;
+
+pub use iam::{Effect, Grantable, PolicyDocument, PolicyStatement, Principal, Role, RoleProps};
+
+/// A construct was given a value it cannot use. The message names the construct path, the value and the fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConstructError {
+    /// A property value is out of range or malformed.
+    #[error("{path}: {message}")]
+    InvalidProp {
+        /// The construct path (`Order/OrdersQueue`).
+        path: String,
+        /// What is wrong and how to fix it, naming the bad value.
+        message: String,
+    },
+    /// Two props, or a prop and the wiring asked for, cannot be combined.
+    #[error("{path}: {message}")]
+    Conflict {
+        /// The construct path.
+        path: String,
+        /// Which choices clash and what to do instead.
+        message: String,
+    },
+}
+
+impl ConstructError {
+    pub(crate) fn invalid(path: &str, message: impl Into<String>) -> Self {
+        ConstructError::InvalidProp {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+    pub(crate) fn conflict(path: &str, message: impl Into<String>) -> Self {
+        ConstructError::Conflict {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A Lambda function that other constructs can invoke (SNS subscriptions, EventBridge targets).
+///
+/// The Lambda `Function` construct implements it; [`FunctionArn`] covers a function defined elsewhere.
+pub trait LambdaTarget {
+    /// The function's ARN (or a qualified alias/version ARN).
+    fn function_arn(&self) -> Val<String>;
+    /// A short construct id naming the function, used in the ids of the resources that wire a source to it
+    /// (`<rule>/<id>Permission`).
+    fn target_id(&self) -> String;
+}
+
+/// A Lambda function known only by its ARN, with the construct id its wiring resources are named after.
+#[derive(Clone, Debug)]
+pub struct FunctionArn {
+    id: String,
+    arn: Val<String>,
+}
+
+impl FunctionArn {
+    /// `FunctionArn::new("Notifier", fns::import_value("Shared:Notifier:Arn"))`.
+    pub fn new(id: impl Into<String>, arn: impl Into<Val<String>>) -> Self {
+        FunctionArn {
+            id: id.into(),
+            arn: arn.into(),
+        }
+    }
+}
+
+impl LambdaTarget for FunctionArn {
+    fn function_arn(&self) -> Val<String> {
+        self.arn.clone()
+    }
+    fn target_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// The last component of a construct path: the id it was created with.
+pub(crate) fn construct_id(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A duration as whole seconds within `[min, max]`, or an error naming the prop, the value and the range.
+pub(crate) fn seconds_in(
+    path: &str,
+    prop: &str,
+    d: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<i64, ConstructError> {
+    if d.subsec_nanos() != 0 || d < min || d > max {
+        return Err(ConstructError::invalid(
+            path,
+            format!(
+                "{prop} must be a whole number of seconds between {} and {}, got {}",
+                human(min),
+                human(max),
+                human(d)
+            ),
+        ));
+    }
+    Ok(d.as_secs() as i64)
+}
+
+/// A duration as whole days within `[min, max]`, or an error naming the prop, the value and the range.
+pub(crate) fn days_in(
+    path: &str,
+    prop: &str,
+    d: Duration,
+    min: u64,
+    max: u64,
+) -> Result<i64, ConstructError> {
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 || secs % 86_400 != 0 || secs / 86_400 < min || secs / 86_400 > max {
+        return Err(ConstructError::invalid(
+            path,
+            format!(
+                "{prop} must be a whole number of days from {min} to {max}, got {}",
+                human(d)
+            ),
+        ));
+    }
+    Ok((secs / 86_400) as i64)
+}
+
+/// `90 seconds`, `15 minutes`, `14 days`, `1.5 seconds`: durations as people write them, for messages.
+pub(crate) fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_nanos() != 0 {
+        return format!("{} seconds", d.as_secs_f64());
+    }
+    let unit = |n: u64, name: &str| format!("{n} {name}{}", if n == 1 { "" } else { "s" });
+    match s {
+        0 => "0 seconds".to_owned(),
+        s if s % 86_400 == 0 => unit(s / 86_400, "day"),
+        s if s % 3_600 == 0 => unit(s / 3_600, "hour"),
+        s if s % 60 == 0 => unit(s / 60, "minute"),
+        s => unit(s, "second"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(human(Duration::from_secs(14 * 86_400)), "14 days");
+        assert_eq!(human(Duration::from_secs(3_600)), "1 hour");
+        assert_eq!(human(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(human(Duration::from_millis(1_500)), "1.5 seconds");
+    }
+
+    #[test]
+    fn out_of_range_seconds_name_the_prop_the_range_and_the_value() {
+        let e = seconds_in(
+            "S/Q",
+            "visibility_timeout",
+            Duration::from_secs(13 * 3_600),
+            Duration::ZERO,
+            Duration::from_secs(12 * 3_600),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "S/Q: visibility_timeout must be a whole number of seconds between 0 seconds and 12 hours, got 13 hours"
+        );
+    }
+}
