@@ -103,6 +103,13 @@ pub async fn handle_api(
     }
 }
 
+/// The order id a request with idempotency key `key` from `customer_id` gets.
+pub fn idempotent_order_id(customer_id: &str, key: &str) -> String {
+    let a = fnv1a64(&format!("{customer_id}\u{0}{key}"));
+    let b = fnv1a64(&format!("{key}\u{0}{customer_id}\u{0}order"));
+    format!("ord-{a:016x}{b:016x}")
+}
+
 fn order_id_for(req: &ApiGatewayProxyRequest, customer_id: &str) -> String {
     match req
         .headers
@@ -110,11 +117,7 @@ fn order_id_for(req: &ApiGatewayProxyRequest, customer_id: &str) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty())
     {
-        Some(key) => {
-            let a = fnv1a64(&format!("{customer_id}\u{0}{key}"));
-            let b = fnv1a64(&format!("{key}\u{0}{customer_id}\u{0}order"));
-            format!("ord-{a:016x}{b:016x}")
-        }
+        Some(key) => idempotent_order_id(customer_id, key),
         None => format!("ord-{}", uuid::Uuid::new_v4().simple()),
     }
 }

@@ -247,16 +247,40 @@ async fn every_message_delivered_twice_has_no_doubled_effect() {
     inventory::put_stock(&p.inventory, "widget", 100)
         .await
         .unwrap();
+    // Idempotency keys chosen so that three payments succeed and three are declined.
+    let (mut ok, mut declined) = (Vec::new(), Vec::new());
+    for k in 0.. {
+        let key = format!("key-{k}");
+        let id = order::idempotent_order_id("cust", &key);
+        let bucket = if payment::simulated_provider_declines(&id, 50) {
+            &mut declined
+        } else {
+            &mut ok
+        };
+        if bucket.len() < 3 {
+            bucket.push(key);
+        }
+        if ok.len() == 3 && declined.len() == 3 {
+            break;
+        }
+    }
     let mut ids = Vec::new();
-    for i in 0..6 {
-        ids.push(
-            place_order(
-                &p,
-                &format!("cust-{i}"),
-                json!([{"productId": "widget", "quantity": 2, "unitPriceCents": 10}]),
-            )
-            .await,
+    for key in ok.iter().chain(&declined) {
+        let mut req = api_request(
+            Method::POST,
+            "/orders",
+            Some(
+                json!({"customerId": "cust", "lines": [{"productId": "widget", "quantity": 2, "unitPriceCents": 10}]}),
+            ),
         );
+        req.headers
+            .insert("Idempotency-Key", HeaderValue::from_str(key).unwrap());
+        // The client retries too: the same key twice is one order.
+        for _ in 0..2 {
+            let resp = order::handle_api(&p.order, req.clone()).await.unwrap();
+            assert_eq!(resp.status_code, 201);
+        }
+        ids.push(order::idempotent_order_id("cust", key));
     }
     let stats = p.run_until_quiescent(100).await;
     eprintln!("{stats:?}");

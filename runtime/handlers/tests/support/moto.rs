@@ -28,9 +28,9 @@ fn moto_server_binary() -> PathBuf {
     panic!(
         "moto_server not found on PATH nor at {}.\n\
          These tests run against moto's server (an AWS API emulator). Install it with\n    \
-         python3 -m pip install 'moto[server]==5.1.22'\n\
+         python3 -m pip install 'moto[server]==5.2.1'\n\
          or into the CI virtualenv:\n    \
-         python3 -m venv .ci/venv && .ci/venv/bin/pip install 'moto[server]==5.1.22'",
+         python3 -m venv .ci/venv && .ci/venv/bin/pip install 'moto[server]==5.2.1'",
         venv.display()
     );
 }
