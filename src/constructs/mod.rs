@@ -29,7 +29,11 @@
 //!   construct changes it. Stack and app tags reach every taggable resource a construct creates.
 
 pub mod actions;
+pub mod events;
 pub mod iam;
+pub mod kms;
+pub mod sns;
+pub mod sqs;
 
 use std::time::Duration;
 
@@ -107,6 +111,24 @@ impl LambdaTarget for FunctionArn {
     }
     fn target_id(&self) -> String {
         self.id.clone()
+    }
+}
+
+/// A construct's own scope, kept so it can add resources after creation (a policy with the first statement).
+/// `Debug` shows the path, so constructs can derive `Debug`.
+#[derive(Clone)]
+pub(crate) struct OwnScope(pub(crate) crate::Scope);
+
+impl std::ops::Deref for OwnScope {
+    type Target = crate::Scope;
+    fn deref(&self) -> &crate::Scope {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OwnScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.path())
     }
 }
 

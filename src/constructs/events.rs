@@ -1,0 +1,611 @@
+//! EventBridge: [`EventBus`] (optional archive and key), [`Rule`] with a typed [`EventPattern`], and targets
+//! (SQS, SNS, Lambda, Kinesis, another bus) that wire their own permissions.
+
+use std::cell::{RefCell, RefMut};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use cfnkit_core::{RemovalPolicy, Val};
+use cfnkit_l1::events as l1;
+use cfnkit_l1::lambda as l1_lambda;
+
+use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::kms::Key;
+use super::sns::Topic;
+use super::sqs::Queue;
+use super::{actions, days_in, seconds_in, ConstructError, LambdaTarget, OwnScope};
+use crate::{fns, Scope};
+
+const EVENTS_SERVICE: &str = "events.amazonaws.com";
+
+/// An archive of the events sent to a bus, for replay.
+#[derive(Clone, Debug, Default)]
+pub struct ArchiveProps {
+    /// How long archived events are kept (whole days). Without it events are kept indefinitely.
+    pub retention: Option<Duration>,
+    /// Archive only matching events. Without it every event of the bus is archived.
+    pub event_pattern: Option<EventPattern>,
+    /// What the archive is for. Without it the archive has no description.
+    pub description: Option<String>,
+}
+
+/// Props of an [`EventBus`].
+#[derive(Clone, Debug, Default)]
+pub struct EventBusProps<'a> {
+    /// The bus name. Without it the bus is named `<stack name>-<id>`, unique per stack and region.
+    pub event_bus_name: Option<Val<String>>,
+    /// What the bus is for. Without it the bus has no description.
+    pub description: Option<String>,
+    /// A customer-managed key for the events at rest. Without it events are encrypted with an AWS-owned key.
+    /// EventBridge is let into the key policy.
+    pub kms_key: Option<&'a Key>,
+    /// An archive of the bus's events (`<id>/Archive`). Without it events are not archived.
+    pub archive: Option<ArchiveProps>,
+    /// What happens to the bus when it leaves the stack. Without it the bus is deleted with the stack.
+    pub removal_policy: Option<RemovalPolicy>,
+}
+
+/// A custom event bus.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    scope: OwnScope,
+    handle: l1::EventBusHandle,
+    archive: Option<l1::ArchiveHandle>,
+}
+
+impl EventBus {
+    /// A bus at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(
+        scope: &Scope,
+        id: &str,
+        props: EventBusProps<'_>,
+    ) -> Result<EventBus, ConstructError> {
+        let scope = scope.child(id);
+        let name = props
+            .event_bus_name
+            .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
+        if let Some(key) = props.kms_key {
+            key.allow_service(EVENTS_SERVICE);
+        }
+        let bus = l1::EventBus {
+            name: Some(name),
+            description: props.description.map(Val::from),
+            kms_key_identifier: props.kms_key.map(Key::key_arn),
+            ..Default::default()
+        };
+        let handle: l1::EventBusHandle = scope.add("Resource", bus);
+        if let Some(p) = props.removal_policy {
+            handle.apply_removal_policy(p);
+        }
+        let archive = match props.archive {
+            None => None,
+            Some(a) => {
+                let retention = a
+                    .retention
+                    .map(|d| days_in(scope.path(), "archive.retention", d, 1, 36_500))
+                    .transpose()?;
+                let archive = l1::Archive {
+                    source_arn: Some(handle.attr_arn()),
+                    retention_days: retention.map(Val::from),
+                    event_pattern: a.event_pattern.map(|p| Val::from(p.to_json())),
+                    description: a.description.map(Val::from),
+                    kms_key_identifier: props.kms_key.map(Key::key_arn),
+                    ..Default::default()
+                };
+                Some(scope.add("Archive", archive))
+            }
+        };
+        Ok(EventBus {
+            scope: OwnScope(scope),
+            handle,
+            archive,
+        })
+    }
+
+    /// Lets the grantee put events on this bus.
+    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) {
+        grantee
+            .grant_role()
+            .grant(actions::EVENTS_PUT, [self.event_bus_arn()]);
+    }
+
+    /// The bus ARN.
+    pub fn event_bus_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    /// The bus name (what rules and `PutEvents` callers name it by).
+    pub fn event_bus_name(&self) -> Val<String> {
+        self.handle.ref_()
+    }
+    /// The archive, when there is one.
+    pub fn archive(&self) -> Option<&l1::ArchiveHandle> {
+        self.archive.as_ref()
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::EventBusHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::EventBus> {
+        self.handle.resource_mut()
+    }
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle.apply_removal_policy(policy);
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.scope.path()
+    }
+}
+
+/// An event pattern, built field by field or given whole.
+///
+/// ```
+/// use cfnkit::constructs::events::EventPattern;
+/// let p = EventPattern::new()
+///     .source(["order-platform.orders"])
+///     .detail_type(["OrderPlaced"])
+///     .detail(serde_json::json!({"total": [{"numeric": [">", 100]}]}));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventPattern(serde_json::Map<String, serde_json::Value>);
+
+impl EventPattern {
+    /// An empty pattern (matches every event until fields are added).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A whole pattern as JSON; a value that is not a JSON object yields an empty pattern.
+    pub fn raw(pattern: serde_json::Value) -> Self {
+        match pattern {
+            serde_json::Value::Object(m) => EventPattern(m),
+            _ => EventPattern::default(),
+        }
+    }
+    fn strings<S: Into<String>>(
+        mut self,
+        field: &str,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let values: Vec<serde_json::Value> = values
+            .into_iter()
+            .map(|s| serde_json::Value::String(s.into()))
+            .collect();
+        self.0.insert(field.to_owned(), values.into());
+        self
+    }
+    /// Matches events from these sources.
+    pub fn source<S: Into<String>>(self, sources: impl IntoIterator<Item = S>) -> Self {
+        self.strings("source", sources)
+    }
+    /// Matches events of these detail types.
+    pub fn detail_type<S: Into<String>>(self, types: impl IntoIterator<Item = S>) -> Self {
+        self.strings("detail-type", types)
+    }
+    /// Matches events from these accounts.
+    pub fn account<S: Into<String>>(self, accounts: impl IntoIterator<Item = S>) -> Self {
+        self.strings("account", accounts)
+    }
+    /// Matches events from these regions.
+    pub fn region<S: Into<String>>(self, regions: impl IntoIterator<Item = S>) -> Self {
+        self.strings("region", regions)
+    }
+    /// Matches events about these resources.
+    pub fn resources<S: Into<String>>(self, arns: impl IntoIterator<Item = S>) -> Self {
+        self.strings("resources", arns)
+    }
+    /// Filters on the event's `detail` (any content filter: prefixes, numeric ranges, `exists`...).
+    pub fn detail(mut self, filter: serde_json::Value) -> Self {
+        self.0.insert("detail".to_owned(), filter);
+        self
+    }
+    /// Sets any top-level field.
+    pub fn field(mut self, name: &str, filter: serde_json::Value) -> Self {
+        self.0.insert(name.to_owned(), filter);
+        self
+    }
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The pattern as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.0.clone())
+    }
+}
+
+/// When a scheduled rule runs (schedules run on the default bus only).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    /// Every `Duration` (whole minutes).
+    Rate(Duration),
+    /// A cron expression, without the `cron(...)` wrapper: `0 12 * * ? *`.
+    Cron(String),
+}
+
+impl Schedule {
+    fn expression(&self, path: &str) -> Result<String, ConstructError> {
+        match self {
+            Schedule::Cron(c) => Ok(format!("cron({c})")),
+            Schedule::Rate(d) => {
+                let s = d.as_secs();
+                if d.subsec_nanos() != 0 || s == 0 || s % 60 != 0 {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!(
+                            "a schedule rate must be a whole number of minutes, got {}",
+                            super::human(*d)
+                        ),
+                    ));
+                }
+                let (n, unit) = match s {
+                    s if s % 86_400 == 0 => (s / 86_400, "day"),
+                    s if s % 3_600 == 0 => (s / 3_600, "hour"),
+                    s => (s / 60, "minute"),
+                };
+                Ok(format!("rate({n} {unit}{})", if n == 1 { "" } else { "s" }))
+            }
+        }
+    }
+}
+
+/// Props of a [`Rule`].
+#[derive(Clone, Debug)]
+pub struct RuleProps<'a> {
+    /// The bus the rule listens on. Without it the rule listens on the account's default bus.
+    pub event_bus: Option<&'a EventBus>,
+    /// The events the rule matches. A rule needs a pattern, a schedule or both.
+    pub event_pattern: Option<EventPattern>,
+    /// Runs the rule on a schedule (default bus only).
+    pub schedule: Option<Schedule>,
+    /// What the rule is for. Without it the rule has no description.
+    pub description: Option<String>,
+    /// Whether the rule is enabled. On unless turned off.
+    pub enabled: bool,
+    /// A fixed rule name. Without it CloudFormation generates a unique name.
+    pub rule_name: Option<Val<String>>,
+}
+
+impl Default for RuleProps<'_> {
+    fn default() -> Self {
+        RuleProps {
+            event_bus: None,
+            event_pattern: None,
+            schedule: None,
+            description: None,
+            enabled: true,
+            rule_name: None,
+        }
+    }
+}
+
+/// What a target receives instead of the whole event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RuleInput {
+    /// This constant JSON.
+    Constant(serde_json::Value),
+    /// The part of the event at this JSONPath (`$.detail`).
+    Path(String),
+    /// A template filled from JSONPaths of the event: `{"order": <order>}` with `order` -> `$.detail.orderId`.
+    Transform {
+        paths: BTreeMap<String, String>,
+        template: String,
+    },
+}
+
+impl RuleInput {
+    /// An input transformer from `(name, JSONPath)` pairs and a template using `<name>` placeholders.
+    pub fn transform<K: Into<String>, V: Into<String>>(
+        paths: impl IntoIterator<Item = (K, V)>,
+        template: impl Into<String>,
+    ) -> Self {
+        RuleInput::Transform {
+            paths: paths
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            template: template.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum TargetKind {
+    Sqs(Queue),
+    Sns(Topic),
+    Lambda { id: String, arn: Val<String> },
+    Kinesis { arn: Val<String>, key: Option<Key> },
+    EventBus { arn: Val<String> },
+}
+
+/// A target of a [`Rule`], added with [`Rule::add_target`].
+#[derive(Clone, Debug)]
+pub struct Target {
+    kind: TargetKind,
+    dead_letter_queue: Option<Queue>,
+    retry: Option<(u32, Duration)>,
+    input: Option<RuleInput>,
+    message_group_id: Option<String>,
+    partition_key_path: Option<String>,
+}
+
+impl Target {
+    fn of(kind: TargetKind) -> Self {
+        Target {
+            kind,
+            dead_letter_queue: None,
+            retry: None,
+            input: None,
+            message_group_id: None,
+            partition_key_path: None,
+        }
+    }
+    /// Sends matching events to a queue (which the rule is let into, with the queue's key).
+    pub fn sqs(queue: &Queue) -> Self {
+        Self::of(TargetKind::Sqs(queue.clone()))
+    }
+    /// Publishes matching events to a topic (which needs a customer-managed key: EventBridge cannot use
+    /// `alias/aws/sns`).
+    pub fn sns(topic: &Topic) -> Self {
+        Self::of(TargetKind::Sns(topic.clone()))
+    }
+    /// Invokes a Lambda function (with an invoke permission for this rule).
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
+        Self::of(TargetKind::Lambda {
+            id: function.target_id(),
+            arn: function.function_arn(),
+        })
+    }
+    /// Puts matching events on a Kinesis stream through the rule's role; pass the stream's key when it is
+    /// encrypted with a customer-managed one.
+    pub fn kinesis_stream(stream_arn: impl Into<Val<String>>, key: Option<&Key>) -> Self {
+        Self::of(TargetKind::Kinesis {
+            arn: stream_arn.into(),
+            key: key.cloned(),
+        })
+    }
+    /// Forwards matching events to another bus through the rule's role.
+    pub fn event_bus(bus: &EventBus) -> Self {
+        Self::event_bus_arn(bus.event_bus_arn())
+    }
+    /// Forwards matching events to a bus known by ARN (another account's, say) through the rule's role.
+    pub fn event_bus_arn(arn: impl Into<Val<String>>) -> Self {
+        Self::of(TargetKind::EventBus { arn: arn.into() })
+    }
+    /// Events that cannot be delivered go to this standard queue (which the rule is let into). Without it
+    /// EventBridge drops them after its retries.
+    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
+        self.dead_letter_queue = Some(queue.clone());
+        self
+    }
+    /// Retries at most `max_retries` times (0 to 185) within `max_event_age` (1 minute to 24 hours). Without
+    /// it EventBridge retries 185 times over 24 hours.
+    pub fn retry_policy(mut self, max_retries: u32, max_event_age: Duration) -> Self {
+        self.retry = Some((max_retries, max_event_age));
+        self
+    }
+    /// What the target receives. Without it the target receives the whole event.
+    pub fn input(mut self, input: RuleInput) -> Self {
+        self.input = Some(input);
+        self
+    }
+    /// The message group of a FIFO queue target (required for FIFO queues).
+    pub fn message_group_id(mut self, id: impl Into<String>) -> Self {
+        self.message_group_id = Some(id.into());
+        self
+    }
+    /// The JSONPath of the Kinesis partition key. Without it the event id is the partition key.
+    pub fn partition_key_path(mut self, path: impl Into<String>) -> Self {
+        self.partition_key_path = Some(path.into());
+        self
+    }
+}
+
+#[derive(Debug, Default)]
+struct RuleState {
+    targets: usize,
+    role: Option<Role>,
+}
+
+/// An EventBridge rule: a pattern (or schedule) on a bus, and targets.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    scope: OwnScope,
+    handle: l1::RuleHandle,
+    state: Rc<RefCell<RuleState>>,
+}
+
+impl Rule {
+    /// A rule at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(scope: &Scope, id: &str, props: RuleProps<'_>) -> Result<Rule, ConstructError> {
+        let scope = scope.child(id);
+        let path = scope.path().to_owned();
+        let pattern = props.event_pattern.filter(|p| !p.is_empty());
+        if pattern.is_none() && props.schedule.is_none() {
+            return Err(ConstructError::invalid(
+                &path,
+                "a rule needs an event_pattern with at least one field, a schedule, or both",
+            ));
+        }
+        if props.schedule.is_some() && props.event_bus.is_some() {
+            return Err(ConstructError::conflict(
+                &path,
+                "scheduled rules run on the default bus only: drop event_bus or the schedule",
+            ));
+        }
+        let rule = l1::Rule {
+            name: props.rule_name,
+            description: props.description.map(Val::from),
+            event_bus_name: props.event_bus.map(EventBus::event_bus_name),
+            event_pattern: pattern.map(|p| Val::from(p.to_json())),
+            schedule_expression: props
+                .schedule
+                .map(|s| s.expression(&path))
+                .transpose()?
+                .map(Val::from),
+            state: Some(Val::from(if props.enabled {
+                l1::rule::State::Enabled
+            } else {
+                l1::rule::State::Disabled
+            })),
+            ..Default::default()
+        };
+        Ok(Rule {
+            handle: scope.add("Resource", rule),
+            scope: OwnScope(scope),
+            state: Rc::default(),
+        })
+    }
+
+    /// Adds a target (ids `Target0`, `Target1`... in order) and the permissions it needs.
+    pub fn add_target(&self, target: Target) -> Result<(), ConstructError> {
+        let path = self.path().to_owned();
+        let mut l1_target = l1::rule::Target::default();
+        match &target.kind {
+            TargetKind::Sqs(queue) => {
+                if queue.is_fifo() && target.message_group_id.is_none() {
+                    return Err(ConstructError::invalid(
+                        &path,
+                        format!(
+                            "the target queue {} is FIFO: give the target a message_group_id",
+                            queue.path()
+                        ),
+                    ));
+                }
+                queue.allow_service_send(EVENTS_SERVICE, self.rule_arn());
+                l1_target.arn = Some(queue.queue_arn());
+                l1_target.sqs_parameters = target.message_group_id.as_ref().map(|g| {
+                    Val::from(l1::rule::SqsParameters {
+                        message_group_id: Some(g.into()),
+                    })
+                });
+            }
+            TargetKind::Sns(topic) => {
+                topic.allow_service_publish(EVENTS_SERVICE, Some(self.rule_arn()))?;
+                l1_target.arn = Some(topic.topic_arn());
+            }
+            TargetKind::Lambda { id, arn } => {
+                self.scope.add(
+                    &format!("{id}Permission"),
+                    l1_lambda::Permission {
+                        action: Some(actions::LAMBDA_INVOKE[0].into()),
+                        function_name: Some(arn.clone()),
+                        principal: Some(EVENTS_SERVICE.into()),
+                        source_arn: Some(self.rule_arn()),
+                        ..Default::default()
+                    },
+                );
+                l1_target.arn = Some(arn.clone());
+            }
+            TargetKind::Kinesis { arn, key } => {
+                let role = self.events_role()?;
+                role.grant(actions::KINESIS_WRITE, [arn.clone()]);
+                if let Some(key) = key {
+                    key.grant_encrypt(&role);
+                }
+                l1_target.arn = Some(arn.clone());
+                l1_target.role_arn = Some(role.role_arn());
+                l1_target.kinesis_parameters = target.partition_key_path.as_ref().map(|p| {
+                    Val::from(l1::rule::KinesisParameters {
+                        partition_key_path: Some(p.into()),
+                    })
+                });
+            }
+            TargetKind::EventBus { arn } => {
+                let role = self.events_role()?;
+                role.grant(actions::EVENTS_PUT, [arn.clone()]);
+                l1_target.arn = Some(arn.clone());
+                l1_target.role_arn = Some(role.role_arn());
+            }
+        }
+        if let Some(dlq) = &target.dead_letter_queue {
+            if dlq.is_fifo() {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!(
+                        "EventBridge dead-letter queues must be standard queues, and {} is FIFO",
+                        dlq.path()
+                    ),
+                ));
+            }
+            dlq.allow_service_send(EVENTS_SERVICE, self.rule_arn());
+            l1_target.dead_letter_config = Some(Val::from(l1::rule::DeadLetterConfig {
+                arn: Some(dlq.queue_arn()),
+            }));
+        }
+        if let Some((retries, age)) = target.retry {
+            if retries > 185 {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!("retry_policy max_retries must be from 0 to 185, got {retries}"),
+                ));
+            }
+            let age = seconds_in(
+                &path,
+                "retry_policy max_event_age",
+                age,
+                Duration::from_secs(60),
+                Duration::from_secs(86_400),
+            )?;
+            l1_target.retry_policy = Some(Val::from(l1::rule::RetryPolicy {
+                maximum_retry_attempts: Some(retries.into()),
+                maximum_event_age_in_seconds: Some(age.into()),
+            }));
+        }
+        match &target.input {
+            None => {}
+            Some(RuleInput::Constant(v)) => l1_target.input = Some(v.to_string().into()),
+            Some(RuleInput::Path(p)) => l1_target.input_path = Some(p.into()),
+            Some(RuleInput::Transform { paths, template }) => {
+                l1_target.input_transformer = Some(Val::from(l1::rule::InputTransformer {
+                    input_paths_map: Some(Val::from(paths.clone())),
+                    input_template: Some(template.into()),
+                }))
+            }
+        }
+        let mut state = self.state.borrow_mut();
+        l1_target.id = Some(format!("Target{}", state.targets).into());
+        state.targets += 1;
+        self.handle
+            .resource_mut()
+            .targets
+            .get_or_insert_with(Default::default)
+            .push(l1_target);
+        Ok(())
+    }
+
+    /// The role EventBridge assumes for targets that need one (Kinesis, another bus), `<id>/EventsRole`,
+    /// created with the first such target and shared by the rule's targets.
+    fn events_role(&self) -> Result<Role, ConstructError> {
+        if let Some(role) = &self.state.borrow().role {
+            return Ok(role.clone());
+        }
+        let role = Role::new(
+            &self.scope,
+            "EventsRole",
+            Principal::service(EVENTS_SERVICE),
+            RoleProps::default(),
+        )?;
+        self.state.borrow_mut().role = Some(role.clone());
+        Ok(role)
+    }
+
+    /// The rule ARN.
+    pub fn rule_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::RuleHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::Rule> {
+        self.handle.resource_mut()
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.scope.path()
+    }
+}

@@ -1,0 +1,230 @@
+//! KMS: [`Key`] (rotation on, a key policy that lets the account and the services using the key work, retained
+//! on stack deletion) and [`Alias`].
+
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+use std::time::Duration;
+
+use cfnkit_core::{RemovalPolicy, Val};
+use cfnkit_l1::kms as l1;
+
+use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::{actions, days_in, ConstructError};
+use crate::Scope;
+
+/// Props of a [`Key`].
+#[derive(Clone, Debug)]
+pub struct KeyProps {
+    /// What the key protects, shown in the console. Without it the key has no description.
+    pub description: Option<String>,
+    /// An alias (`alias/order-platform`) created for the key as `<id>Alias`. Without it the key has no alias.
+    pub alias: Option<String>,
+    /// Automatic yearly rotation of the key material. On unless turned off (KMS5 of cdk-nag, checkov CKV_AWS_7).
+    pub enable_key_rotation: bool,
+    /// How often the key material rotates (90 to 2560 days). Without it KMS rotates every 365 days.
+    pub rotation_period: Option<Duration>,
+    /// How long a deleted key stays recoverable (7 to 30 days). Without it a deleted key waits 30 days.
+    pub pending_window: Option<Duration>,
+    /// What happens to the key when it leaves the stack. Keys are retained unless told otherwise, because data
+    /// encrypted with a deleted key is lost.
+    pub removal_policy: RemovalPolicy,
+}
+
+impl Default for KeyProps {
+    fn default() -> Self {
+        KeyProps {
+            description: None,
+            alias: None,
+            enable_key_rotation: true,
+            rotation_period: None,
+            pending_window: None,
+            removal_policy: RemovalPolicy::Retain,
+        }
+    }
+}
+
+/// A customer-managed symmetric KMS key.
+///
+/// Its key policy gives the account root full control (so IAM policies, and so grants, decide who uses it) and
+/// gets a statement per AWS service that must use the key to deliver into a resource encrypted with it
+/// ([`Key::allow_service`]); the SQS, SNS and EventBridge constructs add those statements themselves.
+#[derive(Clone, Debug)]
+pub struct Key {
+    handle: l1::KeyHandle,
+    policy: Rc<RefCell<PolicyDocument>>,
+}
+
+impl Key {
+    /// A key with rotation on, the account root as administrator, and RETAIN removal.
+    pub fn new(scope: &Scope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
+        let scope = scope.child(id);
+        let path = scope.path().to_owned();
+        let pending = props
+            .pending_window
+            .map(|d| days_in(&path, "pending_window", d, 7, 30))
+            .transpose()?;
+        let rotation_period = props
+            .rotation_period
+            .map(|d| days_in(&path, "rotation_period", d, 90, 2560))
+            .transpose()?;
+        if rotation_period.is_some() && !props.enable_key_rotation {
+            return Err(ConstructError::conflict(
+                &path,
+                "rotation_period is set but enable_key_rotation is false: turn rotation on or drop the period",
+            ));
+        }
+        if let Some(alias) = &props.alias {
+            check_alias_name(&path, alias)?;
+        }
+        let policy = PolicyDocument::with([PolicyStatement::allow()
+            .actions(actions::KMS_ADMIN)
+            .principal(Principal::AccountRoot)
+            // A key policy can only name the key itself, as `*`.
+            .resource("*")]);
+        let key = l1::Key {
+            description: props.description.map(Val::from),
+            enable_key_rotation: Some(props.enable_key_rotation.into()),
+            rotation_period_in_days: rotation_period.map(Val::from),
+            pending_window_in_days: pending.map(Val::from),
+            key_policy: Some(policy.to_json()),
+            ..Default::default()
+        };
+        let handle: l1::KeyHandle = scope.add("Resource", key);
+        handle.apply_removal_policy(props.removal_policy);
+        let key = Key {
+            handle,
+            policy: Rc::new(RefCell::new(policy)),
+        };
+        if let Some(alias) = props.alias {
+            Alias::new(&scope, "Alias", &alias, &key)?;
+        }
+        Ok(key)
+    }
+
+    /// Adds a statement to the key policy.
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        let mut doc = self.policy.borrow_mut();
+        doc.add(statement);
+        self.handle.resource_mut().key_policy = Some(doc.to_json());
+    }
+
+    /// Lets an AWS service (`events.amazonaws.com`, `sns.amazonaws.com`) use the key to deliver into resources
+    /// encrypted with it: `kms:Decrypt` and `kms:GenerateDataKey*`, only for requests on behalf of this account.
+    /// Calling it twice for one service adds one statement.
+    pub fn allow_service(&self, service: &str) {
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .actions(actions::KMS_SERVICE_USE)
+                .principal(Principal::service(service))
+                .resource("*")
+                .from_this_account(),
+        );
+    }
+
+    /// Lets CloudWatch alarms publish to an SNS topic encrypted with this key.
+    pub fn allow_cloudwatch_alarms_to_sns(&self) {
+        self.allow_service("cloudwatch.amazonaws.com");
+    }
+
+    /// Lets the grantee encrypt and decrypt with the key.
+    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT);
+    }
+    /// Lets the grantee decrypt with the key.
+    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::KMS_DECRYPT);
+    }
+    /// Lets the grantee encrypt with the key.
+    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::KMS_ENCRYPT);
+    }
+    /// Lets the grantee perform `actions` on the key.
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
+        grantee.grant_role().grant(actions, [self.key_arn()]);
+    }
+
+    /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).
+    pub fn key_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    /// The key id.
+    pub fn key_id(&self) -> Val<String> {
+        self.handle.attr_key_id()
+    }
+    /// The key policy's statements so far.
+    pub fn policy_document(&self) -> PolicyDocument {
+        self.policy.borrow().clone()
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::KeyHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::Key> {
+        self.handle.resource_mut()
+    }
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle.apply_removal_policy(policy);
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.handle.path().trim_end_matches("/Resource")
+    }
+}
+
+fn check_alias_name(path: &str, name: &str) -> Result<(), ConstructError> {
+    let rest = name.strip_prefix("alias/");
+    let ok = rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.len() <= 250
+            && !r.starts_with("aws/")
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ConstructError::invalid(
+            path,
+            format!(
+                "alias must be `alias/` followed by letters, digits, `/`, `_` or `-` (and not `alias/aws/`, \
+                 which AWS reserves), got {name:?}"
+            ),
+        ))
+    }
+}
+
+/// A KMS alias pointing at a [`Key`].
+#[derive(Clone, Debug)]
+pub struct Alias {
+    handle: l1::AliasHandle,
+}
+
+impl Alias {
+    /// `alias/<name>` for `key`.
+    pub fn new(
+        scope: &Scope,
+        id: &str,
+        alias_name: &str,
+        key: &Key,
+    ) -> Result<Alias, ConstructError> {
+        let scope = scope.child(id);
+        check_alias_name(scope.path(), alias_name)?;
+        let alias = l1::Alias {
+            alias_name: Some(alias_name.into()),
+            target_key_id: Some(key.key_arn()),
+        };
+        Ok(Alias {
+            handle: scope.add("Resource", alias),
+        })
+    }
+    /// The alias name.
+    pub fn alias_name(&self) -> Val<String> {
+        self.handle.ref_()
+    }
+    /// The L1 handle.
+    pub fn handle(&self) -> &l1::AliasHandle {
+        &self.handle
+    }
+}

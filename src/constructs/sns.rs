@@ -1,0 +1,391 @@
+//! SNS: [`Topic`] (encrypted, TLS-only), its [`Subscription`]s (SQS, Lambda, email, HTTPS) and grants.
+
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+
+use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_l1::lambda as l1_lambda;
+use cfnkit_l1::sns as l1;
+
+use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::kms::Key;
+use super::sqs::Queue;
+use super::{actions, construct_id, ConstructError, LambdaTarget, OwnScope};
+use crate::Scope;
+
+/// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
+pub const AWS_MANAGED_SNS_KEY: &str = "alias/aws/sns";
+
+/// Props of a [`Topic`].
+#[derive(Clone, Debug)]
+pub struct TopicProps<'a> {
+    /// A fixed topic name (FIFO topics must end in `.fifo`). Without it CloudFormation generates a unique name.
+    pub topic_name: Option<Val<String>>,
+    /// The display name used as the sender of SMS and email. Without it messages show no display name.
+    pub display_name: Option<String>,
+    /// A FIFO topic. Without it the topic is a standard topic.
+    pub fifo: bool,
+    /// Content-based deduplication (FIFO only). Without it publishers must give a deduplication id.
+    pub content_based_deduplication: bool,
+    /// A customer-managed key for server-side encryption. Without it messages are encrypted with the
+    /// AWS-managed key `alias/aws/sns`, which AWS services such as EventBridge and CloudWatch alarms cannot use:
+    /// give a key to a topic those services publish to.
+    pub master_key: Option<&'a Key>,
+    /// A topic policy denying publishing not made over TLS (SNS3 of cdk-nag). On unless turned off.
+    pub enforce_ssl: bool,
+    /// What happens to the topic when it leaves the stack. Without it the topic is deleted with the stack.
+    pub removal_policy: Option<RemovalPolicy>,
+}
+
+impl Default for TopicProps<'_> {
+    fn default() -> Self {
+        TopicProps {
+            topic_name: None,
+            display_name: None,
+            fifo: false,
+            content_based_deduplication: false,
+            master_key: None,
+            enforce_ssl: true,
+            removal_policy: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TopicState {
+    policy: PolicyDocument,
+    policy_handle: Option<l1::TopicPolicyHandle>,
+}
+
+/// An SNS topic: encrypted at rest and TLS-only by default.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    scope: OwnScope,
+    handle: l1::TopicHandle,
+    key: Option<Key>,
+    state: Rc<RefCell<TopicState>>,
+}
+
+impl Topic {
+    /// A topic at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(scope: &Scope, id: &str, props: TopicProps<'_>) -> Result<Topic, ConstructError> {
+        let scope = scope.child(id);
+        if props.content_based_deduplication && !props.fifo {
+            return Err(ConstructError::conflict(
+                scope.path(),
+                "content_based_deduplication needs a FIFO topic: set fifo: true",
+            ));
+        }
+        if let Some(Value::String(name)) = props.topic_name.as_ref().map(|n| n.raw()) {
+            if props.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    scope.path(),
+                    format!(
+                        "topic_name must end in `.fifo` exactly when the topic is FIFO (fifo: {}), got {name:?}",
+                        props.fifo
+                    ),
+                ));
+            }
+        }
+        let key = props.master_key.cloned();
+        let topic = l1::Topic {
+            topic_name: props.topic_name,
+            display_name: props.display_name.map(Val::from),
+            fifo_topic: props.fifo.then(|| true.into()),
+            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
+            kms_master_key_id: Some(
+                key.as_ref()
+                    .map_or_else(|| Val::from(AWS_MANAGED_SNS_KEY), Key::key_arn),
+            ),
+            ..Default::default()
+        };
+        let handle: l1::TopicHandle = scope.add("Resource", topic);
+        if let Some(p) = props.removal_policy {
+            handle.apply_removal_policy(p);
+        }
+        let topic = Topic {
+            scope: OwnScope(scope),
+            handle,
+            key,
+            state: Rc::new(RefCell::new(TopicState {
+                policy: PolicyDocument::new(),
+                policy_handle: None,
+            })),
+        };
+        if props.enforce_ssl {
+            topic.add_to_resource_policy(
+                PolicyStatement::deny()
+                    .actions(actions::SNS_PUBLISH)
+                    .principal(Principal::Anyone)
+                    .resource(topic.topic_arn())
+                    .condition("Bool", "aws:SecureTransport", "false"),
+            );
+        }
+        Ok(topic)
+    }
+
+    /// Adds a statement to the topic policy (`<Id>Policy`, created with the first statement).
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        let mut state = self.state.borrow_mut();
+        state.policy.add(statement);
+        let document = state.policy.to_json();
+        match &state.policy_handle {
+            Some(h) => h.resource_mut().policy_document = Some(document),
+            None => {
+                let policy = l1::TopicPolicy {
+                    policy_document: Some(document),
+                    topics: Some(Val::from(vec![self.topic_arn()])),
+                };
+                state.policy_handle = Some(self.scope.add("Policy", policy));
+            }
+        }
+    }
+
+    /// Lets an AWS service (`events.amazonaws.com`, `cloudwatch.amazonaws.com`) publish to the topic, on behalf
+    /// of `source_arn` only when given, and use the topic's key. Fails when the topic uses the AWS-managed key,
+    /// whose key policy AWS services cannot be added to.
+    pub fn allow_service_publish(
+        &self,
+        service: &str,
+        source_arn: Option<Val<String>>,
+    ) -> Result<(), ConstructError> {
+        let Some(key) = &self.key else {
+            return Err(ConstructError::conflict(
+                self.path(),
+                format!(
+                    "{service} cannot publish to a topic encrypted with the AWS-managed key {AWS_MANAGED_SNS_KEY}: \
+                     give the topic a customer-managed key (TopicProps {{ master_key: Some(&key), .. }})"
+                ),
+            ));
+        };
+        let mut statement = PolicyStatement::allow()
+            .actions(actions::SNS_PUBLISH)
+            .principal(Principal::service(service))
+            .resource(self.topic_arn());
+        statement = match source_arn {
+            Some(arn) => statement.condition("ArnEquals", "aws:SourceArn", arn),
+            None => statement.from_this_account(),
+        };
+        self.add_to_resource_policy(statement);
+        key.allow_service(service);
+        Ok(())
+    }
+
+    /// Subscribes a target. SQS subscriptions live in the queue's scope (`<queue>/<TopicId>Subscription`), like
+    /// AWS CDK, so a queue in another stack imports the topic and not the other way round; they also let the
+    /// topic into the queue policy (and the queue's key). Other subscriptions live at `<topic>/<id>`.
+    pub fn add_subscription(
+        &self,
+        subscription: Subscription,
+    ) -> Result<l1::SubscriptionHandle, ConstructError> {
+        let Subscription {
+            target,
+            filter_policy,
+            filter_on_body,
+            raw_message_delivery,
+            dead_letter_queue,
+        } = subscription;
+        let (scope, protocol, endpoint) = match &target {
+            SubscriptionTarget::Sqs(queue) => (
+                queue
+                    .scope()
+                    .child(&format!("{}Subscription", construct_id(self.path()))),
+                "sqs",
+                queue.queue_arn(),
+            ),
+            SubscriptionTarget::Lambda { id, function_arn } => {
+                (self.scope.child(id), "lambda", function_arn.clone())
+            }
+            SubscriptionTarget::Email { id, address } => {
+                (self.scope.child(id), "email", Val::from(address))
+            }
+            SubscriptionTarget::Https { id, url } => {
+                (self.scope.child(id), "https", Val::from(url))
+            }
+        };
+        if raw_message_delivery && !matches!(protocol, "sqs" | "https") {
+            return Err(ConstructError::conflict(
+                scope.path(),
+                format!("raw_message_delivery applies to SQS and HTTPS subscriptions only, not {protocol}"),
+            ));
+        }
+        if let SubscriptionTarget::Https { url, .. } = &target {
+            if !url.starts_with("https://") {
+                return Err(ConstructError::invalid(
+                    scope.path(),
+                    format!("an HTTPS subscription needs an https:// URL, got {url:?}"),
+                ));
+            }
+        }
+        if let SubscriptionTarget::Sqs(queue) = &target {
+            queue.allow_service_send("sns.amazonaws.com", self.topic_arn());
+        }
+        if let Some(dlq) = &dead_letter_queue {
+            dlq.allow_service_send("sns.amazonaws.com", self.topic_arn());
+        }
+        let subscription = l1::Subscription {
+            topic_arn: Some(self.topic_arn()),
+            protocol: Some(protocol.into()),
+            endpoint: Some(endpoint),
+            filter_policy: filter_policy.map(Val::from),
+            filter_policy_scope: filter_on_body.then(|| "MessageBody".into()),
+            raw_message_delivery: raw_message_delivery.then(|| true.into()),
+            redrive_policy: dead_letter_queue
+                .as_ref()
+                .map(|q| Val::from(Value::map([("deadLetterTargetArn", q.queue_arn())]))),
+            ..Default::default()
+        };
+        let handle: l1::SubscriptionHandle = scope.add("Resource", subscription);
+        if let SubscriptionTarget::Lambda { function_arn, .. } = &target {
+            scope.add(
+                "Permission",
+                l1_lambda::Permission {
+                    action: Some(actions::LAMBDA_INVOKE[0].into()),
+                    function_name: Some(function_arn.clone()),
+                    principal: Some("sns.amazonaws.com".into()),
+                    source_arn: Some(self.topic_arn()),
+                    ..Default::default()
+                },
+            );
+        }
+        Ok(handle)
+    }
+
+    /// Lets the grantee publish (and use the topic's customer-managed key to do so).
+    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) {
+        grantee
+            .grant_role()
+            .grant(actions::SNS_PUBLISH, [self.topic_arn()]);
+        if let Some(key) = &self.key {
+            key.grant(grantee, actions::KMS_SERVICE_USE);
+        }
+    }
+
+    /// The topic ARN.
+    pub fn topic_arn(&self) -> Val<String> {
+        self.handle.attr_topic_arn()
+    }
+    /// The topic name: the `TopicName` dimension of the topic's CloudWatch metrics.
+    pub fn topic_name(&self) -> Val<String> {
+        self.handle.get_att("TopicName")
+    }
+    /// The customer-managed key, when the topic uses one.
+    pub fn encryption_key(&self) -> Option<&Key> {
+        self.key.as_ref()
+    }
+    /// The topic policy, once it exists (it does by default: the TLS-only statement).
+    pub fn policy(&self) -> Option<l1::TopicPolicyHandle> {
+        self.state.borrow().policy_handle.clone()
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::TopicHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::Topic> {
+        self.handle.resource_mut()
+    }
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle.apply_removal_policy(policy);
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.scope.path()
+    }
+}
+
+/// Where a subscription delivers.
+#[derive(Clone, Debug)]
+pub enum SubscriptionTarget {
+    /// An SQS queue.
+    Sqs(Queue),
+    /// A Lambda function; `id` names the subscription and the function's invoke permission.
+    Lambda {
+        id: String,
+        function_arn: Val<String>,
+    },
+    /// An email address (confirmed by the recipient).
+    Email { id: String, address: String },
+    /// An HTTPS endpoint (confirmed by the endpoint).
+    Https { id: String, url: String },
+}
+
+/// A subscription to add to a topic with [`Topic::add_subscription`].
+///
+/// ```no_run
+/// # use cfnkit::constructs::{sns::{Subscription, Topic}, sqs::Queue};
+/// # fn f(topic: &Topic, queue: &Queue) {
+/// topic.add_subscription(
+///     Subscription::sqs(queue)
+///         .filter_policy(serde_json::json!({"type": ["OrderPlaced"]}))
+///         .raw_message_delivery(),
+/// ).unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Subscription {
+    target: SubscriptionTarget,
+    filter_policy: Option<serde_json::Value>,
+    filter_on_body: bool,
+    raw_message_delivery: bool,
+    dead_letter_queue: Option<Queue>,
+}
+
+impl Subscription {
+    fn to(target: SubscriptionTarget) -> Self {
+        Subscription {
+            target,
+            filter_policy: None,
+            filter_on_body: false,
+            raw_message_delivery: false,
+            dead_letter_queue: None,
+        }
+    }
+    /// Delivers to an SQS queue.
+    pub fn sqs(queue: &Queue) -> Self {
+        Self::to(SubscriptionTarget::Sqs(queue.clone()))
+    }
+    /// Invokes a Lambda function (and adds its invoke permission for this topic).
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
+        Self::to(SubscriptionTarget::Lambda {
+            id: function.target_id(),
+            function_arn: function.function_arn(),
+        })
+    }
+    /// Emails an address; `id` names the subscription (`<topic>/<id>`).
+    pub fn email(id: impl Into<String>, address: impl Into<String>) -> Self {
+        Self::to(SubscriptionTarget::Email {
+            id: id.into(),
+            address: address.into(),
+        })
+    }
+    /// Posts to an HTTPS endpoint; `id` names the subscription (`<topic>/<id>`).
+    pub fn https(id: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::to(SubscriptionTarget::Https {
+            id: id.into(),
+            url: url.into(),
+        })
+    }
+    /// Delivers only messages whose attributes match this filter policy. Without it every message is delivered.
+    pub fn filter_policy(mut self, policy: serde_json::Value) -> Self {
+        self.filter_policy = Some(policy);
+        self
+    }
+    /// Applies the filter policy to the message body instead of its attributes.
+    pub fn filter_on_body(mut self) -> Self {
+        self.filter_on_body = true;
+        self
+    }
+    /// Delivers the message as published, without the SNS envelope (SQS and HTTPS only).
+    pub fn raw_message_delivery(mut self) -> Self {
+        self.raw_message_delivery = true;
+        self
+    }
+    /// Messages that cannot be delivered go to this queue (which the topic is let into). Without it SNS drops
+    /// them after its retries.
+    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
+        self.dead_letter_queue = Some(queue.clone());
+        self
+    }
+}

@@ -1,0 +1,407 @@
+//! SQS: [`Queue`] (encrypted, TLS-only, with an optional dead-letter queue) and its grants.
+
+use std::cell::{RefCell, RefMut};
+use std::rc::Rc;
+use std::time::Duration;
+
+use cfnkit_core::{RemovalPolicy, Val};
+use cfnkit_l1::sqs as l1;
+
+use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::kms::Key;
+use super::{actions, seconds_in, ConstructError, OwnScope};
+use crate::Scope;
+
+/// How a queue's messages are encrypted at rest.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum QueueEncryption<'a> {
+    /// SQS-managed server-side encryption (SSE-SQS): no key to manage, no KMS cost.
+    #[default]
+    SqsManaged,
+    /// A customer-managed KMS key. Grants on the queue then also grant the key, and services delivering to the
+    /// queue (SNS, EventBridge) are let into the key policy.
+    Kms(&'a Key),
+}
+
+/// A queue's dead-letter queue.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum DeadLetter<'a> {
+    /// No dead-letter queue: a message that keeps failing is retried until its retention ends.
+    #[default]
+    None,
+    /// Messages received more than `max_receive_count` times move to this queue.
+    Queue {
+        queue: &'a Queue,
+        max_receive_count: u32,
+    },
+    /// A dead-letter queue is created as `<id>/Dlq` (logical ID `<Id>Dlq`) with the same encryption, 14-day
+    /// retention and a TLS-only policy; messages received more than `max_receive_count` times move to it.
+    Create { max_receive_count: u32 },
+}
+
+/// Props of a [`Queue`].
+#[derive(Clone, Debug)]
+pub struct QueueProps<'a> {
+    /// A fixed queue name (FIFO queues must end in `.fifo`). Without it CloudFormation generates a unique name.
+    pub queue_name: Option<Val<String>>,
+    /// A FIFO queue. Without it the queue is a standard queue.
+    pub fifo: bool,
+    /// Content-based deduplication (FIFO only). Without it senders must give a deduplication id.
+    pub content_based_deduplication: bool,
+    /// Encryption at rest. Without it messages are encrypted with SQS-managed keys.
+    pub encryption: QueueEncryption<'a>,
+    /// How long KMS data keys are reused (1 minute to 24 hours; KMS encryption only). Without it SQS reuses them
+    /// for 5 minutes.
+    pub data_key_reuse: Option<Duration>,
+    /// The dead-letter queue. Without it failing messages are retried until their retention ends.
+    pub dead_letter: DeadLetter<'a>,
+    /// How long messages are kept (1 minute to 14 days). Without it SQS keeps them 4 days.
+    pub retention_period: Option<Duration>,
+    /// How long a received message stays invisible to other consumers (0 to 12 hours). Without it 30 seconds.
+    /// A Lambda consumer needs at least 6 times its timeout.
+    pub visibility_timeout: Option<Duration>,
+    /// Delay before a new message becomes visible (0 to 15 minutes). Without it messages are visible at once.
+    pub delivery_delay: Option<Duration>,
+    /// Long-polling wait of `ReceiveMessage` (0 to 20 seconds). Without it receives return immediately.
+    pub receive_message_wait_time: Option<Duration>,
+    /// Largest message size in bytes (1,024 to 1,048,576). Without it the queue accepts SQS's default maximum.
+    pub max_message_size_bytes: Option<u32>,
+    /// A queue policy denying every request not made over TLS (SQS4 of cdk-nag). On unless turned off.
+    pub enforce_ssl: bool,
+    /// What happens to the queue when it leaves the stack. Without it the queue is deleted with the stack, like
+    /// AWS CDK: queues hold transient messages.
+    pub removal_policy: Option<RemovalPolicy>,
+}
+
+impl Default for QueueProps<'_> {
+    fn default() -> Self {
+        QueueProps {
+            queue_name: None,
+            fifo: false,
+            content_based_deduplication: false,
+            encryption: QueueEncryption::SqsManaged,
+            data_key_reuse: None,
+            dead_letter: DeadLetter::None,
+            retention_period: None,
+            visibility_timeout: None,
+            delivery_delay: None,
+            receive_message_wait_time: None,
+            max_message_size_bytes: None,
+            enforce_ssl: true,
+            removal_policy: None,
+        }
+    }
+}
+
+/// A dead-letter queue as attached to its source queue.
+#[derive(Clone, Debug)]
+pub struct DeadLetterQueue {
+    /// The dead-letter queue.
+    pub queue: Queue,
+    /// Receives before a message moves to it.
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug)]
+struct QueueState {
+    policy: PolicyDocument,
+    policy_handle: Option<l1::QueuePolicyHandle>,
+}
+
+/// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    scope: OwnScope,
+    handle: l1::QueueHandle,
+    key: Option<Key>,
+    dead_letter: Option<Box<DeadLetterQueue>>,
+    visibility_timeout: Option<Duration>,
+    state: Rc<RefCell<QueueState>>,
+}
+
+impl Queue {
+    /// A queue at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
+        let scope = scope.child(id);
+        let path = scope.path().to_owned();
+        let secs = |prop: &str, d: Option<Duration>, min: u64, max: u64| {
+            d.map(|d| {
+                seconds_in(
+                    &path,
+                    prop,
+                    d,
+                    Duration::from_secs(min),
+                    Duration::from_secs(max),
+                )
+            })
+            .transpose()
+        };
+        let retention = secs("retention_period", props.retention_period, 60, 14 * 86_400)?;
+        let visibility = secs(
+            "visibility_timeout",
+            props.visibility_timeout,
+            0,
+            12 * 3_600,
+        )?;
+        let delay = secs("delivery_delay", props.delivery_delay, 0, 15 * 60)?;
+        let wait = secs(
+            "receive_message_wait_time",
+            props.receive_message_wait_time,
+            0,
+            20,
+        )?;
+        let reuse = secs("data_key_reuse", props.data_key_reuse, 60, 86_400)?;
+        if let Some(size) = props.max_message_size_bytes {
+            if !(1_024..=1_048_576).contains(&size) {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!("max_message_size_bytes must be from 1024 to 1048576, got {size}"),
+                ));
+            }
+        }
+        let key = match props.encryption {
+            QueueEncryption::SqsManaged => None,
+            QueueEncryption::Kms(k) => Some(k.clone()),
+        };
+        if reuse.is_some() && key.is_none() {
+            return Err(ConstructError::conflict(
+                &path,
+                "data_key_reuse applies to KMS encryption only: set encryption to QueueEncryption::Kms(&key) \
+                 or drop data_key_reuse",
+            ));
+        }
+        if props.content_based_deduplication && !props.fifo {
+            return Err(ConstructError::conflict(
+                &path,
+                "content_based_deduplication needs a FIFO queue: set fifo: true",
+            ));
+        }
+        if let Some(name) = props.queue_name.as_ref().and_then(|n| match n.raw() {
+            cfnkit_core::Value::String(s) => Some(s.clone()),
+            _ => None,
+        }) {
+            if props.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!(
+                        "queue_name must end in `.fifo` exactly when the queue is FIFO (fifo: {}), got {name:?}",
+                        props.fifo
+                    ),
+                ));
+            }
+        }
+
+        let dead_letter = match props.dead_letter {
+            DeadLetter::None => None,
+            DeadLetter::Queue {
+                queue,
+                max_receive_count,
+            } => Some(DeadLetterQueue {
+                queue: queue.clone(),
+                max_receive_count: check_receive_count(&path, max_receive_count)?,
+            }),
+            DeadLetter::Create { max_receive_count } => {
+                let max_receive_count = check_receive_count(&path, max_receive_count)?;
+                let dlq = Queue::new(
+                    &scope,
+                    "Dlq",
+                    QueueProps {
+                        fifo: props.fifo,
+                        encryption: props.encryption,
+                        retention_period: Some(Duration::from_secs(14 * 86_400)),
+                        enforce_ssl: props.enforce_ssl,
+                        removal_policy: props.removal_policy,
+                        ..Default::default()
+                    },
+                )?;
+                Some(DeadLetterQueue {
+                    queue: dlq,
+                    max_receive_count,
+                })
+            }
+        };
+        if let Some(dl) = &dead_letter {
+            if dl.queue.is_fifo() != props.fifo {
+                return Err(ConstructError::conflict(
+                    &path,
+                    "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one",
+                ));
+            }
+        }
+
+        let queue = l1::Queue {
+            queue_name: props.queue_name,
+            fifo_queue: props.fifo.then(|| true.into()),
+            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
+            sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
+            kms_master_key_id: key.as_ref().map(Key::key_arn),
+            kms_data_key_reuse_period_seconds: reuse.map(Val::from),
+            message_retention_period: retention.map(Val::from),
+            visibility_timeout: visibility.map(Val::from),
+            delay_seconds: delay.map(Val::from),
+            receive_message_wait_time_seconds: wait.map(Val::from),
+            maximum_message_size: props.max_message_size_bytes.map(Val::from),
+            redrive_policy: dead_letter.as_ref().map(|dl| {
+                Val::from(l1::queue::RedrivePolicy {
+                    dead_letter_target_arn: Some(dl.queue.queue_arn()),
+                    max_receive_count: Some(dl.max_receive_count.into()),
+                })
+            }),
+            ..Default::default()
+        };
+        let handle: l1::QueueHandle = scope.add("Resource", queue);
+        if let Some(p) = props.removal_policy {
+            handle.apply_removal_policy(p);
+        }
+        let queue = Queue {
+            scope: OwnScope(scope),
+            handle,
+            key,
+            dead_letter: dead_letter.map(Box::new),
+            visibility_timeout: props.visibility_timeout,
+            state: Rc::new(RefCell::new(QueueState {
+                policy: PolicyDocument::new(),
+                policy_handle: None,
+            })),
+        };
+        if props.enforce_ssl {
+            queue.add_to_resource_policy(
+                PolicyStatement::deny()
+                    .actions(actions::SQS_ALL)
+                    .principal(Principal::Anyone)
+                    .resource(queue.queue_arn())
+                    .condition("Bool", "aws:SecureTransport", "false"),
+            );
+        }
+        Ok(queue)
+    }
+
+    /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        let mut state = self.state.borrow_mut();
+        state.policy.add(statement);
+        let document = state.policy.to_json();
+        match &state.policy_handle {
+            Some(h) => h.resource_mut().policy_document = Some(document),
+            None => {
+                let policy = l1::QueuePolicy {
+                    policy_document: Some(document),
+                    queues: Some(Val::from(vec![self.queue_url()])),
+                };
+                state.policy_handle = Some(self.scope.add("Policy", policy));
+            }
+        }
+    }
+
+    /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
+    /// `source_arn` (a topic, a rule) only, and, when the queue uses a customer-managed key, use that key.
+    pub fn allow_service_send(&self, service: &str, source_arn: Val<String>) {
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .actions(actions::SQS_SERVICE_SEND)
+                .principal(Principal::service(service))
+                .resource(self.queue_arn())
+                .condition("ArnEquals", "aws:SourceArn", source_arn),
+        );
+        if let Some(key) = &self.key {
+            key.allow_service(service);
+        }
+    }
+
+    /// Lets the grantee receive, change the visibility of and delete messages (and decrypt them when the queue
+    /// uses a customer-managed key).
+    pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::SQS_CONSUME);
+        if let Some(key) = &self.key {
+            key.grant_decrypt(grantee);
+        }
+    }
+    /// Lets the grantee send messages (and encrypt them when the queue uses a customer-managed key).
+    pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::SQS_SEND);
+        if let Some(key) = &self.key {
+            key.grant_encrypt_decrypt(grantee);
+        }
+    }
+    /// Lets the grantee purge the queue.
+    pub fn grant_purge(&self, grantee: &(impl Grantable + ?Sized)) {
+        self.grant(grantee, actions::SQS_PURGE);
+    }
+    /// Lets the grantee perform `actions` on this queue (no key permissions).
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
+        grantee.grant_role().grant(actions, [self.queue_arn()]);
+    }
+
+    /// The queue ARN.
+    pub fn queue_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    /// The queue URL.
+    pub fn queue_url(&self) -> Val<String> {
+        self.handle.ref_()
+    }
+    /// The queue name: the `QueueName` dimension of the queue's CloudWatch metrics.
+    pub fn queue_name(&self) -> Val<String> {
+        self.handle.get_att("QueueName")
+    }
+    /// `(namespace, [(dimension, value)])` of the queue's CloudWatch metrics.
+    pub fn metric_name_dimensions(&self) -> (&'static str, Vec<(&'static str, Val<String>)>) {
+        ("AWS/SQS", vec![("QueueName", self.queue_name())])
+    }
+    /// Whether this is a FIFO queue.
+    pub fn is_fifo(&self) -> bool {
+        self.handle
+            .resource()
+            .fifo_queue
+            .as_ref()
+            .is_some_and(|v| *v == Val::from(true))
+    }
+    /// The visibility timeout given in the props (SQS's default, 30 seconds, when `None`), for checks against
+    /// the timeout of a consuming function.
+    pub fn visibility_timeout(&self) -> Duration {
+        self.visibility_timeout.unwrap_or(Duration::from_secs(30))
+    }
+    /// The customer-managed key, when the queue uses one.
+    pub fn encryption_key(&self) -> Option<&Key> {
+        self.key.as_ref()
+    }
+    /// The dead-letter queue, when there is one.
+    pub fn dead_letter_queue(&self) -> Option<&DeadLetterQueue> {
+        self.dead_letter.as_deref()
+    }
+    /// The queue policy, once it exists (it does by default: the TLS-only statement).
+    pub fn policy(&self) -> Option<l1::QueuePolicyHandle> {
+        self.state.borrow().policy_handle.clone()
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::QueueHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::Queue> {
+        self.handle.resource_mut()
+    }
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle.apply_removal_policy(policy);
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.scope.path()
+    }
+    /// The construct's scope, for resources that belong to the queue (subscriptions in its stack).
+    pub(crate) fn scope(&self) -> &Scope {
+        &self.scope
+    }
+}
+
+fn check_receive_count(path: &str, n: u32) -> Result<u32, ConstructError> {
+    if (1..=1000).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ConstructError::invalid(
+            path,
+            format!("max_receive_count must be from 1 to 1000, got {n}"),
+        ))
+    }
+}

@@ -1,0 +1,257 @@
+//! EventBridge constructs: buses, archives, rules, targets and their permissions.
+
+mod constructs_support;
+
+use std::time::Duration;
+
+use cfnkit::constructs::events::{
+    ArchiveProps, EventBus, EventBusProps, EventPattern, Rule, RuleInput, RuleProps, Schedule,
+    Target,
+};
+use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::sns::{Topic, TopicProps};
+use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::{fns, App};
+use constructs_support::*;
+use serde_json::json;
+
+fn example() -> App {
+    let app = App::new();
+    let s = app.stack("Events");
+    let key = Key::new(&s.scope(), "EventsKey", KeyProps::default()).unwrap();
+    let bus = EventBus::new(
+        &s.scope(),
+        "OrderBus",
+        EventBusProps {
+            kms_key: Some(&key),
+            archive: Some(ArchiveProps {
+                retention: Some(Duration::from_secs(30 * 86_400)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let queue = Queue::new(
+        &s.scope(),
+        "InventoryQueue",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let target_dlq = Queue::new(&s.scope(), "RuleDlq", QueueProps::default()).unwrap();
+    let topic = Topic::new(
+        &s.scope(),
+        "Notifications",
+        TopicProps {
+            master_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let audit_bus = EventBus::new(&s.scope(), "AuditBus", EventBusProps::default()).unwrap();
+    let rule = Rule::new(
+        &s.scope(),
+        "OrderPlaced",
+        RuleProps {
+            event_bus: Some(&bus),
+            event_pattern: Some(
+                EventPattern::new()
+                    .source(["order-platform.orders"])
+                    .detail_type(["OrderPlaced"])
+                    .detail(json!({"total": [{"numeric": [">", 0]}]})),
+            ),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    rule.add_target(
+        Target::sqs(&queue)
+            .dead_letter_queue(&target_dlq)
+            .retry_policy(3, Duration::from_secs(3_600))
+            .input(RuleInput::transform(
+                [("order", "$.detail.orderId")],
+                r#"{"orderId": <order>}"#,
+            )),
+    )
+    .unwrap();
+    rule.add_target(Target::sns(&topic)).unwrap();
+    rule.add_target(Target::event_bus(&audit_bus)).unwrap();
+    rule.add_target(
+        Target::kinesis_stream(
+            fns::sub(
+                "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/orders",
+            ),
+            None,
+        )
+        .partition_key_path("$.detail.orderId"),
+    )
+    .unwrap();
+    rule.add_target(Target::lambda(&FunctionArn::new(
+        "Notifier",
+        fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier"),
+    )))
+    .unwrap();
+    let nightly = Rule::new(
+        &s.scope(),
+        "Nightly",
+        RuleProps {
+            schedule: Some(Schedule::Rate(Duration::from_secs(86_400))),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    nightly.add_target(Target::sqs(&queue)).unwrap();
+    let role = Role::new(
+        &s.scope(),
+        "Producer",
+        Principal::service("lambda.amazonaws.com"),
+        RoleProps::default(),
+    )
+    .unwrap();
+    bus.grant_put_events(&role);
+    app
+}
+
+#[test]
+fn a_rule_with_an_sqs_target_adds_the_queue_policy_and_key_statement() {
+    let t = template(&example(), "Events");
+    let qp = statements(&resource(&t, "InventoryQueuePolicy")["Properties"]["PolicyDocument"]);
+    assert!(
+        qp.contains(&json!({
+            "Effect": "Allow", "Action": "sqs:SendMessage",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Resource": {"Fn::GetAtt": ["InventoryQueue", "Arn"]},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["OrderPlaced", "Arn"]}}}
+        })),
+        "{qp:#?}"
+    );
+    // Each rule gets its own statement.
+    assert!(qp
+        .iter()
+        .any(|s| s["Condition"]["ArnEquals"]["aws:SourceArn"]
+            == json!({"Fn::GetAtt": ["Nightly", "Arn"]})));
+    let dlqp = statements(&resource(&t, "RuleDlqPolicy")["Properties"]["PolicyDocument"]);
+    assert!(allows(&dlqp, "sqs:SendMessage"));
+    let kp = statements(&resource(&t, "EventsKey")["Properties"]["KeyPolicy"]);
+    assert_eq!(
+        kp.iter()
+            .filter(|s| s["Principal"] == json!({"Service": "events.amazonaws.com"}))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn targets_carry_ids_dlq_retry_and_input_transformation() {
+    let t = template(&example(), "Events");
+    let rule = resource(&t, "OrderPlaced");
+    assert_eq!(
+        rule["Properties"]["EventBusName"],
+        json!({"Ref": "OrderBus"})
+    );
+    assert_eq!(
+        rule["Properties"]["EventPattern"],
+        json!({"detail": {"total": [{"numeric": [">", 0]}]}, "detail-type": ["OrderPlaced"], "source": ["order-platform.orders"]})
+    );
+    let targets = rule["Properties"]["Targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 5);
+    assert_eq!(targets[0]["Id"], "Target0");
+    assert_eq!(
+        targets[0]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["RuleDlq", "Arn"]})
+    );
+    assert_eq!(
+        targets[0]["RetryPolicy"],
+        json!({"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3})
+    );
+    assert_eq!(
+        targets[0]["InputTransformer"],
+        json!({"InputPathsMap": {"order": "$.detail.orderId"}, "InputTemplate": "{\"orderId\": <order>}"})
+    );
+    assert_eq!(
+        targets[2]["RoleArn"],
+        json!({"Fn::GetAtt": ["OrderPlacedEventsRole", "Arn"]})
+    );
+    let role = role_statements(&t, "OrderPlacedEventsRole");
+    assert!(allows(&role, "events:PutEvents"));
+    assert!(allows(&role, "kinesis:PutRecords"));
+    let p = resource(&t, "OrderPlacedNotifierPermission");
+    assert_eq!(p["Properties"]["Principal"], "events.amazonaws.com");
+    assert_eq!(
+        resource(&t, "Nightly")["Properties"]["ScheduleExpression"],
+        "rate(1 day)"
+    );
+}
+
+#[test]
+fn a_bus_has_an_archive_a_key_and_a_put_events_grant() {
+    let t = template(&example(), "Events");
+    let bus = resource(&t, "OrderBus");
+    assert_eq!(
+        bus["Properties"]["Name"],
+        json!({"Fn::Sub": "${AWS::StackName}-OrderBus"})
+    );
+    assert_eq!(
+        bus["Properties"]["KmsKeyIdentifier"],
+        json!({"Fn::GetAtt": ["EventsKey", "Arn"]})
+    );
+    assert_eq!(
+        resource(&t, "OrderBusArchive")["Properties"]["RetentionDays"],
+        30
+    );
+    assert_eq!(
+        role_statements(&t, "Producer"),
+        vec![
+            json!({"Effect": "Allow", "Action": "events:PutEvents", "Resource": {"Fn::GetAtt": ["OrderBus", "Arn"]}})
+        ]
+    );
+}
+
+#[test]
+fn an_sns_target_needs_a_customer_managed_key() {
+    let app = App::new();
+    let s = app.stack("Events");
+    let topic = Topic::new(&s.scope(), "T", TopicProps::default()).unwrap();
+    let rule = Rule::new(
+        &s.scope(),
+        "R",
+        RuleProps {
+            event_pattern: Some(EventPattern::new().source(["x"])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let e = rule.add_target(Target::sns(&topic)).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Events/T: events.amazonaws.com cannot publish"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_rule_needs_a_pattern_or_a_schedule() {
+    let app = App::new();
+    let s = app.stack("Events");
+    let e = Rule::new(&s.scope(), "R", RuleProps::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Events/R: a rule needs an event_pattern with at least one field, a schedule, or both"
+    );
+}
+
+#[test]
+fn example_stack_snapshot_and_cfn_lint() {
+    let app = example();
+    insta::assert_snapshot!(cfnkit::synth::synth(&app)
+        .unwrap()
+        .stack("Events")
+        .unwrap()
+        .template
+        .to_yaml());
+    assert_cfn_lint_clean(&app);
+}
