@@ -7,11 +7,13 @@
 //! - [`synth`]: logical IDs, cross-stack references, validation, rendering to JSON/YAML, the manifest.
 //! - [`constructs`]: the L2 layer: constructs with secure defaults and least-privilege grants over the
 //!   generated L1 types ([`l1`]).
+//! - [`rules`]: the built-in rule pack (cdk-nag's AwsSolutions checks and more), run on the final templates.
 //! - [`cli`]: the `synth` and `list` commands that an app's thin `main` hands over to.
 
 pub mod cli;
 pub mod constructs;
 pub mod fns;
+pub mod rules;
 pub mod stack;
 pub mod synth;
 

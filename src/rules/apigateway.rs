@@ -1,0 +1,111 @@
+//! API Gateway: APIG1 (access logging), APIG2 (request validation), APIG4 (authorization), APIG6 (execution
+//! logging of every method).
+
+use super::{as_str, items, Ctx, Res};
+
+pub(super) fn check(ctx: &mut Ctx<'_>) {
+    let mut found: Vec<(&str, Res<'_>, String, &str)> = Vec::new();
+    for r in ctx.all() {
+        match r.type_name() {
+            "AWS::ApiGateway::Stage" => {
+                if !access_logged(&r, "AccessLogSetting") {
+                    found.push((
+                        "APIG1",
+                        r,
+                        "the stage has no access logging.".to_owned(),
+                        "set AccessLogSetting: {DestinationArn: <a log group's Arn>, Format: <format>}.",
+                    ));
+                }
+                if !logs_every_method(&r) {
+                    found.push((
+                        "APIG6",
+                        r,
+                        "the stage does not log every method to CloudWatch.".to_owned(),
+                        "add to MethodSettings {HttpMethod: \"*\", ResourcePath: \"/*\", LoggingLevel: ERROR} \
+                         (or INFO).",
+                    ));
+                }
+            }
+            "AWS::ApiGatewayV2::Stage" if !access_logged(&r, "AccessLogSettings") => {
+                found.push((
+                    "APIG1",
+                    r,
+                    "the stage has no access logging.".to_owned(),
+                    "set AccessLogSettings: {DestinationArn: <a log group's Arn>, Format: <format>}.",
+                ));
+            }
+            "AWS::ApiGateway::RestApi" if !validated(ctx, &r) => {
+                found.push((
+                    "APIG2",
+                    r,
+                    "the REST API has no request validator.".to_owned(),
+                    "add an AWS::ApiGateway::RequestValidator with RestApiId: Ref <the API>, \
+                         ValidateRequestBody: true and ValidateRequestParameters: true.",
+                ));
+            }
+            "AWS::ApiGateway::Method" => {
+                // A CORS preflight cannot carry credentials, so OPTIONS methods stay open.
+                let preflight = r.prop("HttpMethod").and_then(as_str) == Some("OPTIONS");
+                if !preflight && !authorized(&r) {
+                    found.push((
+                        "APIG4",
+                        r,
+                        "the method has no authorization (AuthorizationType is NONE).".to_owned(),
+                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId).",
+                    ));
+                }
+            }
+            "AWS::ApiGatewayV2::Route" if !authorized(&r) => {
+                found.push((
+                    "APIG4",
+                    r,
+                    "the route has no authorization (AuthorizationType is NONE).".to_owned(),
+                    "set AuthorizationType to AWS_IAM, JWT or CUSTOM (with AuthorizerId).",
+                ));
+            }
+            _ => {}
+        }
+    }
+    for (rule, r, message, fix) in found {
+        ctx.report(rule, &r, message, fix);
+    }
+}
+
+fn access_logged(stage: &Res<'_>, key: &str) -> bool {
+    ["DestinationArn", "Format"]
+        .iter()
+        .all(|k| stage.prop_at(&[key, k]).is_some())
+}
+
+fn logs_every_method(stage: &Res<'_>) -> bool {
+    stage
+        .prop("MethodSettings")
+        .map(items)
+        .unwrap_or_default()
+        .into_iter()
+        .any(|m| {
+            let field = |k| m.get(k).and_then(as_str);
+            field("HttpMethod") == Some("*")
+                && field("ResourcePath") == Some("/*")
+                && matches!(field("LoggingLevel"), Some("ERROR" | "INFO"))
+        })
+}
+
+fn authorized(r: &Res<'_>) -> bool {
+    // A value from a parameter is only known at deploy time: give it the benefit of the doubt.
+    r.prop("AuthorizationType")
+        .is_some_and(|t| as_str(t) != Some("NONE"))
+}
+
+/// A request validator on the API, or one named in its OpenAPI body.
+fn validated(ctx: &Ctx<'_>, api: &Res<'_>) -> bool {
+    let in_body = api
+        .prop("Body")
+        .is_some_and(|b| b.get("x-amazon-apigateway-request-validator").is_some());
+    in_body
+        || ctx.of_type("AWS::ApiGateway::RequestValidator").any(|v| {
+            v.prop("RestApiId")
+                .and_then(|id| ctx.target(v.stack, id))
+                .is_some_and(|t| t.res.key() == api.key())
+        })
+}

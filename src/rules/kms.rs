@@ -1,0 +1,21 @@
+//! KMS: KMS5 (symmetric keys rotate).
+
+use super::{as_str, is_true, Ctx};
+
+pub(super) fn check(ctx: &mut Ctx<'_>) {
+    for key in ctx.of_type("AWS::KMS::Key").collect::<Vec<_>>() {
+        // Only symmetric keys can rotate automatically; an asymmetric or HMAC key is out of scope.
+        let symmetric = key
+            .prop("KeySpec")
+            .and_then(as_str)
+            .is_none_or(|spec| spec == "SYMMETRIC_DEFAULT");
+        if symmetric && !is_true(key.prop("EnableKeyRotation")) {
+            ctx.report(
+                "KMS5",
+                &key,
+                "the symmetric KMS key does not rotate automatically.",
+                "set EnableKeyRotation: true.",
+            );
+        }
+    }
+}

@@ -1,0 +1,668 @@
+//! The built-in rule pack: security and operations checks run on every stack's final template after synth and
+//! before anything is written, so they cover typed constructs, L1 types and raw resources alike.
+//!
+//! The AWS checks carry the ids of cdk-nag's AwsSolutions pack (`SQS3`, `IAM5`, ...) so that findings are
+//! familiar; checks of our own are prefixed `CFNKIT-`. [`RULES`] lists every rule with its level. An `error`
+//! fails synth (nothing is written, the previous output stays); a `warning` is printed only.
+//!
+//! # Suppressing a finding
+//!
+//! A finding we disagree with is suppressed on the resource, with a written reason, in the template's
+//! `Metadata` next to checkov's and cfn-lint's settings, so that one place holds every suppression:
+//!
+//! ```yaml
+//! Metadata:
+//!   cfnkit:
+//!     suppress:
+//!       - id: IAM5
+//!         reason: the function lists objects under its own prefix only
+//! ```
+//!
+//! From Rust, [`suppress`] adds such an entry to a resource handle (keeping entries already there). The id may
+//! also be written `AwsSolutions-IAM5`. A suppression without a reason, or with an id that is not a rule of this
+//! pack, is itself an error. Suppressed findings are still printed, with their reason.
+
+mod apigateway;
+mod cloudwatch;
+mod dynamodb;
+mod events;
+mod iam;
+mod kms;
+mod lambda;
+mod s3;
+mod sns;
+mod sqs;
+
+use std::fmt;
+
+use cfnkit_core::{ResourceHandle, Value};
+
+use crate::synth::{Assembly, Node, StackArtifact};
+
+/// How serious a rule's findings are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Fails synth.
+    Error,
+    /// Printed; synth goes on.
+    Warning,
+}
+
+/// A rule of the pack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub severity: Severity,
+    /// What a compliant template has.
+    pub title: &'static str,
+}
+
+const fn rule(id: &'static str, severity: Severity, title: &'static str) -> RuleInfo {
+    RuleInfo {
+        id,
+        severity,
+        title,
+    }
+}
+
+use Severity::{Error, Warning};
+
+/// Every rule of the pack. Levels follow cdk-nag's AwsSolutions pack (DDB3 is a warning there too).
+pub const RULES: &[RuleInfo] = &[
+    rule("APIG1", Error, "API Gateway stages have access logging"),
+    rule("APIG2", Error, "REST APIs have request validation"),
+    rule("APIG4", Error, "API methods and routes have authorization"),
+    rule(
+        "APIG6",
+        Error,
+        "REST API stages log every method to CloudWatch",
+    ),
+    rule(
+        "DDB3",
+        Warning,
+        "DynamoDB tables have point-in-time recovery",
+    ),
+    rule(
+        "EVB1",
+        Error,
+        "event bus policies do not allow any principal",
+    ),
+    rule(
+        "IAM4",
+        Error,
+        "IAM roles, users and groups use no AWS managed policies",
+    ),
+    rule(
+        "IAM5",
+        Error,
+        "IAM policies have no wildcard actions or resources",
+    ),
+    rule("KMS5", Error, "symmetric KMS keys rotate"),
+    rule(
+        "L1",
+        Error,
+        "Lambda functions use the latest runtime of their language",
+    ),
+    rule("S1", Error, "S3 buckets have server access logs"),
+    rule("S2", Error, "S3 buckets block public access"),
+    rule("S10", Error, "S3 bucket policies deny requests without TLS"),
+    rule("SNS2", Error, "SNS topics are encrypted with a KMS key"),
+    rule(
+        "SNS3",
+        Error,
+        "SNS topic policies deny publishing without TLS",
+    ),
+    rule("SQS2", Error, "SQS queues are encrypted"),
+    rule(
+        "SQS3",
+        Error,
+        "SQS queues that are not dead-letter queues have one",
+    ),
+    rule(
+        "SQS4",
+        Error,
+        "SQS queue policies deny requests without TLS",
+    ),
+    rule(
+        "CFNKIT-SQS-VIS",
+        Error,
+        "a queue's visibility timeout is at least 6x the timeout of the function consuming it",
+    ),
+    rule("CFNKIT-LOG1", Error, "log groups have a retention period"),
+    rule("CFNKIT-CW1", Error, "alarms have an action"),
+    rule(
+        SUPPRESSION_RULE,
+        Error,
+        "suppressions name a rule of this pack and give a reason",
+    ),
+];
+
+/// The id of findings about malformed suppressions (they cannot themselves be suppressed).
+pub const SUPPRESSION_RULE: &str = "CFNKIT-SUPPRESS";
+
+/// One finding of a rule on one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub stack: String,
+    pub logical_id: String,
+    /// The construct path, when synth recorded one.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+    /// The reason given in the resource's suppression, when suppressed.
+    pub suppressed: Option<String>,
+}
+
+impl Finding {
+    /// Fails synth: an error that is not suppressed.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error && self.suppressed.is_none()
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match (&self.suppressed, self.severity) {
+            (Some(_), _) => "suppressed",
+            (None, Severity::Error) => "error",
+            (None, Severity::Warning) => "warning",
+        };
+        write!(f, "{level}[{}] stack {}, ", self.rule, self.stack)?;
+        match &self.path {
+            Some(p) => write!(f, "{p} ({})", self.logical_id)?,
+            None => write!(f, "{}", self.logical_id)?,
+        }
+        write!(f, ": {}", self.message)?;
+        match &self.suppressed {
+            Some(reason) => write!(f, " reason: {reason}"),
+            None => write!(f, " Fix: {}", self.fix),
+        }
+    }
+}
+
+/// Everything the rule pack found in an assembly, in stack order, then by resource and rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Unsuppressed errors: synth fails when there is one.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_error())
+    }
+    /// Unsuppressed warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning && f.suppressed.is_none())
+    }
+    /// Findings suppressed with a reason.
+    pub fn suppressed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_some())
+    }
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+    /// The findings of one rule (suppressed ones included).
+    pub fn of_rule<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Finding> {
+        self.findings.iter().filter(move |f| f.rule == rule)
+    }
+}
+
+impl fmt::Display for Report {
+    /// One line per finding, then a count; nothing at all when there are no findings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.findings.is_empty() {
+            return Ok(());
+        }
+        for finding in &self.findings {
+            writeln!(f, "{finding}")?;
+        }
+        writeln!(
+            f,
+            "rules: {} error(s), {} warning(s), {} suppressed",
+            self.errors().count(),
+            self.warnings().count(),
+            self.suppressed().count()
+        )
+    }
+}
+
+/// Runs every rule on every stack of the assembly.
+pub fn check(assembly: &Assembly) -> Report {
+    let mut ctx = Ctx {
+        assembly,
+        findings: Vec::new(),
+    };
+    kms::check(&mut ctx);
+    sqs::check(&mut ctx);
+    sns::check(&mut ctx);
+    events::check(&mut ctx);
+    dynamodb::check(&mut ctx);
+    lambda::check(&mut ctx);
+    iam::check(&mut ctx);
+    s3::check(&mut ctx);
+    apigateway::check(&mut ctx);
+    cloudwatch::check(&mut ctx);
+    let mut findings = ctx.findings;
+    for f in &mut findings {
+        f.suppressed = suppression_for(assembly, f);
+    }
+    findings.extend(suppression_problems(assembly));
+    let order = |name: &str| assembly.stacks.iter().position(|s| s.name == name);
+    findings.sort_by(|a, b| {
+        (order(&a.stack), &a.logical_id, a.rule).cmp(&(order(&b.stack), &b.logical_id, b.rule))
+    });
+    findings.dedup();
+    Report { findings }
+}
+
+/// What `cfnkit synth` does with the pack: the report to print when nothing fails, else an error message that
+/// lists every finding (the caller then writes nothing).
+pub fn enforce(assembly: &Assembly) -> Result<String, String> {
+    let report = check(assembly);
+    if report.has_errors() {
+        Err(format!(
+            "the rule pack found errors; nothing was written:\n{report}"
+        ))
+    } else {
+        Ok(report.to_string())
+    }
+}
+
+/// Suppresses `rule` on a resource with a reason, in the resource's `Metadata.cfnkit.suppress` (see the module
+/// docs). Suppressions already on the resource are kept.
+pub fn suppress(handle: &ResourceHandle, rule: &str, reason: &str) {
+    let mut cfnkit = handle
+        .entry()
+        .metadata
+        .get(METADATA_KEY)
+        .cloned()
+        .unwrap_or_else(|| Value::map::<String, Value>([]));
+    let entry = Value::map([("id", Value::from(rule)), ("reason", Value::from(reason))]);
+    if let Value::Map(m) = &mut cfnkit {
+        match m.get_mut(SUPPRESS_KEY) {
+            Some(Value::List(list)) => list.push(entry),
+            _ => {
+                m.insert(SUPPRESS_KEY.to_owned(), Value::list([entry]));
+            }
+        }
+    }
+    handle.add_metadata(METADATA_KEY, cfnkit);
+}
+
+const METADATA_KEY: &str = "cfnkit";
+const SUPPRESS_KEY: &str = "suppress";
+
+fn rule_info(id: &str) -> Option<&'static RuleInfo> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// `AwsSolutions-IAM5` and `IAM5` name the same rule.
+fn normalize_id(id: &str) -> &str {
+    id.strip_prefix("AwsSolutions-").unwrap_or(id)
+}
+
+/// The `Metadata.cfnkit.suppress` entries of a resource.
+fn suppress_entries(resource: &Node) -> Option<&Node> {
+    resource
+        .get("Metadata")?
+        .get(METADATA_KEY)?
+        .get(SUPPRESS_KEY)
+}
+
+fn suppression_for(assembly: &Assembly, f: &Finding) -> Option<String> {
+    if f.rule == SUPPRESSION_RULE {
+        return None;
+    }
+    let resource = assembly
+        .stack(&f.stack)?
+        .template
+        .get("Resources")?
+        .get(&f.logical_id)?;
+    let Node::List(entries) = suppress_entries(resource)? else {
+        return None;
+    };
+    entries.iter().find_map(|e| {
+        let id = as_str(e.get("id")?)?;
+        let reason = as_str(e.get("reason")?)?.trim();
+        (normalize_id(id) == f.rule && !reason.is_empty()).then(|| reason.to_owned())
+    })
+}
+
+/// Malformed suppressions: each is an error of its own.
+fn suppression_problems(assembly: &Assembly) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for stack in &assembly.stacks {
+        for (id, resource) in resources(stack) {
+            let Some(entries) = suppress_entries(resource) else {
+                continue;
+            };
+            let mut problem = |message: String, fix: &str| {
+                out.push(finding(
+                    stack,
+                    id,
+                    rule_info(SUPPRESSION_RULE).unwrap(),
+                    message,
+                    fix.to_owned(),
+                ))
+            };
+            let Node::List(entries) = entries else {
+                problem(
+                    "Metadata.cfnkit.suppress is not a list.".to_owned(),
+                    "make it a list of {id, reason} entries.",
+                );
+                continue;
+            };
+            for e in entries {
+                let Some(rule) = e.get("id").and_then(as_str) else {
+                    problem(
+                        "a suppression has no rule id.".to_owned(),
+                        "give each entry an `id` naming the rule (e.g. IAM5).",
+                    );
+                    continue;
+                };
+                if rule_info(normalize_id(rule)).is_none() || normalize_id(rule) == SUPPRESSION_RULE
+                {
+                    let known: Vec<&str> = RULES
+                        .iter()
+                        .map(|r| r.id)
+                        .filter(|id| *id != SUPPRESSION_RULE)
+                        .collect();
+                    problem(
+                        format!(
+                            "the suppression names {rule:?}, which is not a rule of this pack."
+                        ),
+                        &format!("use one of {}.", known.join(", ")),
+                    );
+                }
+                let reason = e
+                    .get("reason")
+                    .and_then(as_str)
+                    .map(str::trim)
+                    .unwrap_or("");
+                if reason.is_empty() {
+                    problem(
+                        format!(
+                            "the suppression of {rule} has no reason, so it suppresses nothing."
+                        ),
+                        "write why the finding does not apply in `reason`.",
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What every rule sees: the whole assembly (references cross stacks) and the findings so far.
+pub(crate) struct Ctx<'a> {
+    assembly: &'a Assembly,
+    findings: Vec<Finding>,
+}
+
+/// A resource of a stack's final template.
+#[derive(Clone, Copy)]
+pub(crate) struct Res<'a> {
+    pub stack: &'a StackArtifact,
+    pub id: &'a str,
+    pub node: &'a Node,
+}
+
+impl<'a> Res<'a> {
+    pub fn prop(&self, key: &str) -> Option<&'a Node> {
+        self.node.get("Properties")?.get(key)
+    }
+    /// A property by path (`["PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"]`).
+    pub fn prop_at(&self, keys: &[&str]) -> Option<&'a Node> {
+        let mut n = self.node.get("Properties")?;
+        for k in keys {
+            n = n.get(k)?;
+        }
+        Some(n)
+    }
+    pub fn type_name(&self) -> &'a str {
+        self.node.get("Type").and_then(as_str).unwrap_or("")
+    }
+    /// The same resource and stack, as a key comparable with [`Ctx::target`].
+    pub fn key(&self) -> (&'a str, &'a str) {
+        (&self.stack.name, self.id)
+    }
+}
+
+/// What a reference points to: stack, logical ID and attribute (`None` for `Ref`).
+pub(crate) struct Target<'a> {
+    pub res: Res<'a>,
+    pub attribute: Option<&'a str>,
+}
+
+fn resources(stack: &StackArtifact) -> impl Iterator<Item = (&str, &Node)> {
+    let entries: &[(String, Node)] = match stack.template.get("Resources") {
+        Some(Node::Map(m)) => m,
+        _ => &[],
+    };
+    entries.iter().map(|(k, v)| (k.as_str(), v))
+}
+
+fn finding(
+    stack: &StackArtifact,
+    id: &str,
+    rule: &RuleInfo,
+    message: String,
+    fix: String,
+) -> Finding {
+    Finding {
+        rule: rule.id,
+        severity: rule.severity,
+        stack: stack.name.clone(),
+        logical_id: id.to_owned(),
+        path: stack.paths.get(id).cloned(),
+        message,
+        fix,
+        suppressed: None,
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Every resource of every stack.
+    pub fn all(&self) -> impl Iterator<Item = Res<'a>> {
+        self.assembly
+            .stacks
+            .iter()
+            .flat_map(|stack| resources(stack).map(move |(id, node)| Res { stack, id, node }))
+    }
+    /// Every resource of one type.
+    pub fn of_type(&self, type_name: &'a str) -> impl Iterator<Item = Res<'a>> {
+        self.all().filter(move |r| r.type_name() == type_name)
+    }
+    /// Records a finding of `rule` on `res`.
+    pub fn report(
+        &mut self,
+        rule: &str,
+        res: &Res<'_>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        let info = rule_info(rule).unwrap_or_else(|| panic!("rule {rule} is not in RULES"));
+        self.findings
+            .push(finding(res.stack, res.id, info, message.into(), fix.into()));
+    }
+
+    /// The resource a value refers to: `Ref X`, `Fn::GetAtt [X, Attr]`, or `Fn::ImportValue` of an export whose
+    /// producer's output is one of those.
+    pub fn target(&self, stack: &'a StackArtifact, value: &'a Node) -> Option<Target<'a>> {
+        match value {
+            Node::Fn("Ref", arg) => {
+                let id = as_str(arg)?;
+                Some(Target {
+                    res: self.resource(stack, id)?,
+                    attribute: None,
+                })
+            }
+            Node::Fn("Fn::GetAtt", arg) => {
+                let (id, attribute) = match &**arg {
+                    Node::List(parts) if parts.len() == 2 => {
+                        (as_str(&parts[0])?, as_str(&parts[1])?)
+                    }
+                    // The short form `X.Attr`.
+                    Node::String(s) => s.split_once('.')?,
+                    _ => return None,
+                };
+                Some(Target {
+                    res: self.resource(stack, id)?,
+                    attribute: Some(attribute),
+                })
+            }
+            Node::Fn("Fn::ImportValue", arg) => {
+                let name = as_str(arg)?;
+                self.assembly.stacks.iter().find_map(|producer| {
+                    let Some(Node::Map(outputs)) = producer.template.get("Outputs") else {
+                        return None;
+                    };
+                    let (_, output) = outputs.iter().find(|(_, o)| {
+                        o.get("Export").and_then(|e| e.get("Name")).and_then(as_str) == Some(name)
+                    })?;
+                    self.target(producer, output.get("Value")?)
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn resource(&self, stack: &'a StackArtifact, id: &str) -> Option<Res<'a>> {
+        resources(stack)
+            .find(|(k, _)| *k == id)
+            .map(|(id, node)| Res { stack, id, node })
+    }
+}
+
+// Small readers of template values, shared by the rules.
+
+pub(crate) fn as_str(n: &Node) -> Option<&str> {
+    match n {
+        Node::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// A literal `true` (CloudFormation also takes the string `"true"`).
+pub(crate) fn is_true(n: Option<&Node>) -> bool {
+    match n {
+        Some(Node::Bool(b)) => *b,
+        Some(Node::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// A literal `false` (or `"false"`).
+pub(crate) fn is_false(n: Option<&Node>) -> bool {
+    match n {
+        Some(Node::Bool(b)) => !*b,
+        Some(Node::String(s)) => s.eq_ignore_ascii_case("false"),
+        _ => false,
+    }
+}
+
+/// A literal number (or a string of digits).
+pub(crate) fn as_f64(n: &Node) -> Option<f64> {
+    match n {
+        Node::Number(x) => x.as_f64(),
+        Node::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The items of a value that may be one item or a list (`Action`, `Resource`).
+pub(crate) fn items(n: &Node) -> Vec<&Node> {
+    match n {
+        Node::List(l) => l.iter().collect(),
+        other => vec![other],
+    }
+}
+
+/// A value as text, with references shown as `${X}` / `${X.Attr}`, joins joined and `Fn::Sub` templates as
+/// written: enough to see a wildcard, an AWS managed policy ARN or a `/*` suffix.
+pub(crate) fn text(n: &Node) -> String {
+    match n {
+        Node::String(s) => s.clone(),
+        Node::Number(x) => x.to_string(),
+        Node::Bool(b) => b.to_string(),
+        Node::Fn("Ref", arg) => format!("${{{}}}", text(arg)),
+        Node::Fn("Fn::GetAtt", arg) => match &**arg {
+            Node::List(parts) => format!(
+                "${{{}}}",
+                parts.iter().map(text).collect::<Vec<_>>().join(".")
+            ),
+            other => format!("${{{}}}", text(other)),
+        },
+        Node::Fn("Fn::Join", arg) => match &**arg {
+            Node::List(parts) if parts.len() == 2 => {
+                let sep = text(&parts[0]);
+                items(&parts[1])
+                    .into_iter()
+                    .map(text)
+                    .collect::<Vec<_>>()
+                    .join(&sep)
+            }
+            _ => "${?}".to_owned(),
+        },
+        Node::Fn("Fn::Sub", arg) => match &**arg {
+            Node::String(s) => s.clone(),
+            Node::List(parts) => parts.first().map(text).unwrap_or_default(),
+            _ => "${?}".to_owned(),
+        },
+        Node::Fn("Fn::ImportValue", arg) => format!("${{Import:{}}}", text(arg)),
+        _ => "${?}".to_owned(),
+    }
+}
+
+/// The statements of a policy document.
+pub(crate) fn statements(doc: Option<&Node>) -> Vec<&Node> {
+    doc.and_then(|d| d.get("Statement"))
+        .map(items)
+        .unwrap_or_default()
+}
+
+/// `Principal: "*"` or `Principal: {AWS: "*"}` (or a list holding `"*"`).
+pub(crate) fn principal_is_anyone(p: Option<&Node>) -> bool {
+    let star = |n: &Node| items(n).iter().any(|i| as_str(i) == Some("*"));
+    match p {
+        Some(Node::String(s)) => s == "*",
+        Some(m @ Node::Map(_)) => m.get("AWS").is_some_and(star),
+        _ => false,
+    }
+}
+
+/// The statement's actions include one of `wanted` (e.g. `*`, `sqs:*`).
+pub(crate) fn has_action(statement: &Node, wanted: &[&str]) -> bool {
+    statement
+        .get("Action")
+        .map(items)
+        .unwrap_or_default()
+        .iter()
+        .any(|a| as_str(a).is_some_and(|a| wanted.iter().any(|w| w.eq_ignore_ascii_case(a))))
+}
+
+/// A `Deny` for anyone, on the given actions, when `aws:SecureTransport` is false: the TLS-only statement.
+pub(crate) fn is_tls_deny(statement: &Node, actions: &[&str]) -> bool {
+    let secure_transport = statement
+        .get("Condition")
+        .and_then(|c| c.get("Bool"))
+        .and_then(|b| b.get("aws:SecureTransport"));
+    let denies_plain = match secure_transport {
+        Some(Node::List(l)) => l.len() == 1 && is_false(l.first()),
+        other => is_false(other),
+    };
+    statement.get("Effect").and_then(as_str) == Some("Deny")
+        && principal_is_anyone(statement.get("Principal"))
+        && has_action(statement, actions)
+        && denies_plain
+}
+
+/// The `{"Bool": {"aws:SecureTransport": "false"}}` deny statement, as the fixes show it.
+pub(crate) const TLS_STATEMENT: &str = r#"{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "<service>:*", "Resource": <the resource>, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#;

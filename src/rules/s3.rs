@@ -1,0 +1,93 @@
+//! S3: S1 (server access logs), S2 (public access blocked), S10 (TLS-only bucket policy).
+
+use std::collections::BTreeSet;
+
+use super::{is_tls_deny, items, statements, text, Ctx, Res, TLS_STATEMENT};
+
+const BUCKET: &str = "AWS::S3::Bucket";
+
+pub(super) fn check(ctx: &mut Ctx<'_>) {
+    let buckets: Vec<Res<'_>> = ctx.of_type(BUCKET).collect();
+    // A bucket that receives another bucket's access logs cannot log to itself; cdk-nag users suppress S1 there.
+    let log_targets: BTreeSet<(&str, &str)> = buckets
+        .iter()
+        .filter_map(|b| {
+            b.prop_at(&["LoggingConfiguration", "DestinationBucketName"])
+                .map(|d| (b, d))
+        })
+        .filter_map(|(b, d)| ctx.target(b.stack, d))
+        .map(|t| t.res.key())
+        .collect();
+    for b in &buckets {
+        if b.prop("LoggingConfiguration").is_none() && !log_targets.contains(&b.key()) {
+            ctx.report(
+                "S1",
+                b,
+                "the bucket has no server access logs.",
+                "set LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
+            );
+        }
+        let block = [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ];
+        let open: Vec<&str> = block
+            .into_iter()
+            .filter(|k| !super::is_true(b.prop_at(&["PublicAccessBlockConfiguration", k])))
+            .collect();
+        if !open.is_empty() {
+            ctx.report(
+                "S2",
+                b,
+                format!("the bucket does not block public access ({} not true).", open.join(", ")),
+                "set PublicAccessBlockConfiguration with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and \
+                 RestrictPublicBuckets all true.",
+            );
+        }
+        if !has_tls_policy(ctx, b) {
+            ctx.report(
+                "S10",
+                b,
+                "no bucket policy denies requests that do not use TLS.",
+                format!(
+                    "add an AWS::S3::BucketPolicy with Bucket: Ref {id} and the statement {}.",
+                    TLS_STATEMENT.replace("<service>", "s3").replace(
+                        "<the resource>",
+                        &format!("[<{id}.Arn>, <{id}.Arn>/*]", id = b.id)
+                    ),
+                    id = b.id
+                ),
+            );
+        }
+    }
+}
+
+/// A policy on this bucket with the TLS deny covering the bucket and its objects.
+fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
+    let names = [
+        format!("${{{}}}", bucket.id),
+        format!("${{{}.Arn}}", bucket.id),
+    ];
+    let refers = |t: &str| names.iter().any(|n| t.contains(n.as_str()));
+    ctx.of_type("AWS::S3::BucketPolicy").any(|p| {
+        let on_bucket = p
+            .prop("Bucket")
+            .and_then(|b| ctx.target(p.stack, b))
+            .is_some_and(|t| t.res.key() == bucket.key());
+        on_bucket
+            && statements(p.prop("PolicyDocument")).into_iter().any(|s| {
+                let resources: Vec<String> = s
+                    .get("Resource")
+                    .map(items)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(text)
+                    .collect();
+                let whole = resources.iter().any(|r| refers(r) && !r.contains('/'));
+                let objects = resources.iter().any(|r| refers(r) && r.ends_with("/*"));
+                is_tls_deny(s, &["*", "s3:*"]) && whole && objects
+            })
+    })
+}

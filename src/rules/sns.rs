@@ -1,0 +1,54 @@
+//! SNS: SNS2 (encryption with a KMS key), SNS3 (TLS-only topic policy).
+
+use super::{is_tls_deny, items, statements, Ctx, Res, TLS_STATEMENT};
+
+pub(super) fn check(ctx: &mut Ctx<'_>) {
+    for topic in ctx.of_type("AWS::SNS::Topic").collect::<Vec<_>>() {
+        if topic.prop("KmsMasterKeyId").is_none() {
+            ctx.report(
+                "SNS2",
+                &topic,
+                "the topic is not encrypted (no KmsMasterKeyId).",
+                "set KmsMasterKeyId to a KMS key.",
+            );
+        }
+        if !has_tls_policy(ctx, &topic) {
+            ctx.report(
+                "SNS3",
+                &topic,
+                "no topic policy denies publishing without TLS.",
+                format!(
+                    "add an AWS::SNS::TopicPolicy with Topics: [Ref {}] and the statement {}.",
+                    topic.id,
+                    TLS_STATEMENT
+                        .replace("<service>:*", "sns:Publish")
+                        .replace("<the resource>", "<the topic>")
+                ),
+            );
+        }
+    }
+}
+
+fn has_tls_policy(ctx: &Ctx<'_>, topic: &Res<'_>) -> bool {
+    let covers = |p: &Res<'_>, key: &str| {
+        p.prop(key)
+            .map(items)
+            .unwrap_or_default()
+            .into_iter()
+            .any(|t| {
+                ctx.target(p.stack, t)
+                    .is_some_and(|t| t.res.key() == topic.key())
+            })
+    };
+    let tls = |doc| {
+        statements(doc)
+            .into_iter()
+            .any(|s| is_tls_deny(s, &["*", "sns:*", "sns:Publish"]))
+    };
+    ctx.of_type("AWS::SNS::TopicPolicy")
+        .any(|p| covers(&p, "Topics") && tls(p.prop("PolicyDocument")))
+        // The single-topic form of the policy.
+        || ctx
+            .of_type("AWS::SNS::TopicInlinePolicy")
+            .any(|p| covers(&p, "TopicArn") && tls(p.prop("PolicyDocument")))
+}
