@@ -10,7 +10,8 @@ CFN_LINT_VERSION=1.51.0
 VENV=l1/.venv
 
 cargo run -q -p cfnkit-codegen -- --check
-cargo test -q -p cfnkit-codegen
+cargo test -q -p cfnkit-codegen -p cfnkit-fake-l1
+cargo clippy -q -p cfnkit-codegen -p cfnkit-fake-l1 --all-targets -- -D warnings
 cargo clippy -q -p cfnkit-l1 --all-targets -- -D warnings
 cargo clippy -q -p cfnkit-l1 --all-features --all-targets -- -D warnings
 

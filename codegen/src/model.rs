@@ -147,7 +147,17 @@ pub fn lit(s: &str) -> String {
 
 /// Inline code in a doc comment, whatever backticks `s` contains.
 fn code(s: &str) -> String {
-    let s = s.replace(['\n', '\r', '\t'], " ");
+    // Control characters (patterns may contain them raw) are written as escapes.
+    let s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
     let mut ticks = String::from("`");
     while s.contains(&ticks) {
         ticks.push('`');

@@ -11,7 +11,7 @@ pub struct DataTable {
     /// `Description`.
     ///
     /// - Length: 0 to 250.
-    /// - Pattern: `^[\P{C}   ]+$`.
+    /// - Pattern: `^[\P{C}\u{d}\u{a}\u{9}]+$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`. Changing it replaces the resource.
     ///

@@ -13,7 +13,7 @@ pub struct Workspace {
     /// `Description`.
     ///
     /// - Length: 0 to 500.
-    /// - Pattern: `^[\P{C}   ]*$`.
+    /// - Pattern: `^[\P{C}\u{d}\u{a}\u{9}]*$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///

@@ -227,7 +227,7 @@ pub struct SseConfig {
     /// `KeyArn`.
     ///
     /// - Length: 20 to 2048.
-    /// - Pattern: `arn:([^: ]*):([^: ]*):([^: ]*):([0-9]{12}):([^: ]*)`.
+    /// - Pattern: `arn:([^:\u{a}]*):([^:\u{a}]*):([^:\u{a}]*):([0-9]{12}):([^:\u{a}]*)`.
     pub key_arn: Option<Val<String>>,
     /// `Type`: required.
     pub type_: Option<Val<EncryptionType>>,
