@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use crate::rules;
 use crate::stack::App;
 use crate::synth::manifest::removed_exports;
 use crate::synth::output::{self, Format};
@@ -79,12 +80,13 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             allow_export_removal,
             stacks,
         } => {
+            let findings = rules::enforce(&assembly)?;
             let rendered = output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
             if !allow_export_removal {
                 check_export_removal(&out, &assembly)?;
             }
             output::write_atomically(&out, &rendered.files).map_err(|e| e.to_string())?;
-            let mut report = String::new();
+            let mut report = findings;
             for s in &rendered.manifest.stacks {
                 let s3 = if s.requires_s3_upload {
                     " (over 51,200 bytes: deploys through S3)"

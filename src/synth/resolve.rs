@@ -62,7 +62,10 @@ impl IdTable {
 
     /// Logical ID to construct path, for every element.
     pub(crate) fn resource_paths(&self) -> BTreeMap<String, String> {
-        self.by_id.iter().map(|(id, p)| (id.clone(), p.to_string())).collect()
+        self.by_id
+            .iter()
+            .map(|(id, p)| (id.clone(), p.to_string()))
+            .collect()
     }
 
     pub(crate) fn id_of(&self, path: &str) -> Option<&str> {

@@ -58,7 +58,29 @@ pub fn stack(app: &App) -> Base {
             .prop("DisplayName", "Order platform ops alerts")
             .taggable(TagFormat::LIST),
     );
-    let _ = json!({});
+    // Publishing without TLS is refused (checkov, cdk-nag SNS3).
+    stack.add_raw(
+        "OpsAlertTopicPolicy",
+        RawResource::new("AWS::SNS::TopicPolicy")
+            .prop("Topics", Value::list([ops_topic.ref_().into_raw()]))
+            .prop(
+                "PolicyDocument",
+                Value::map([
+                    ("Version", Value::from("2012-10-17")),
+                    (
+                        "Statement",
+                        Value::list([Value::map([
+                            ("Sid", Value::from("DenyInsecureTransport")),
+                            ("Effect", Value::from("Deny")),
+                            ("Principal", json!({"AWS": "*"}).into()),
+                            ("Action", Value::from("sns:Publish")),
+                            ("Resource", ops_topic.ref_().into_raw()),
+                            ("Condition", json!({"Bool": {"aws:SecureTransport": "false"}}).into()),
+                        ])]),
+                    ),
+                ]),
+            ),
+    );
     Base {
         key,
         bus,
