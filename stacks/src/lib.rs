@@ -11,7 +11,7 @@ pub use base::Base;
 pub fn app() -> Result<App, String> {
     let app = App::new();
     app.add_tag("app", "order-platform");
-    let base = base::stack(&app);
+    let base = base::stack(&app).map_err(|e| e.to_string())?;
     order::stack(&app, &base);
     Ok(app)
 }

@@ -31,12 +31,11 @@ pub fn stack(app: &App, base: &Base) {
                     ("SSEType", Value::from("KMS")),
                     (
                         "KMSMasterKeyId",
-                        base.key.get_att::<String>("Arn").into_raw(),
+                        base.key.key_arn().into_raw(),
                     ),
                 ]),
             )
             .taggable(TagFormat::LIST),
     );
     table.apply_removal_policy(RemovalPolicy::Retain);
-    let _ = (&base.bus, &base.ops_topic);
 }
