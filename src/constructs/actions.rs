@@ -15,6 +15,14 @@ pub const KMS_ENCRYPT_DECRYPT: &[&str] = &[
 ];
 /// What an AWS service that delivers into an encrypted resource needs in the key policy.
 pub const KMS_SERVICE_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey*"];
+/// What CloudWatch Logs needs in a key policy to encrypt a log group's events with the key.
+pub const KMS_LOGS_USE: &[&str] = &[
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+];
 /// Full control, for the account root in a key policy (which delegates access to IAM policies).
 pub const KMS_ADMIN: &[&str] = &["kms:*"];
 

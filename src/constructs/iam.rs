@@ -40,6 +40,9 @@ pub enum Principal {
     AccountRoot,
     /// Anyone (`{"AWS": "*"}`): only used in `Deny` statements such as the TLS-only policies.
     Anyone,
+    /// A regional AWS service principal, `<name>.${AWS::Region}.amazonaws.com` (CloudWatch Logs in a key
+    /// policy is `logs.<region>.amazonaws.com`).
+    RegionalService(String),
 }
 
 impl Principal {
@@ -61,6 +64,10 @@ impl Principal {
                 fns::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root").into_raw(),
             ),
             Principal::Anyone => ("AWS", Value::from("*")),
+            Principal::RegionalService(name) => (
+                "Service",
+                fns::sub(format!("{name}.${{AWS::Region}}.amazonaws.com")).into_raw(),
+            ),
         }
     }
 }

@@ -29,9 +29,13 @@
 //!   construct changes it. Stack and app tags reach every taggable resource a construct creates.
 
 pub mod actions;
+pub mod cloudwatch;
+pub mod dynamodb;
 pub mod events;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
+pub mod logs;
 pub mod sns;
 pub mod sqs;
 

@@ -1,0 +1,836 @@
+//! Lambda: [`Function`] (provided.al2023 on arm64, its own execution role and log group, X-Ray tracing) and its
+//! event sources: [`SqsEventSource`], [`DynamoEventSource`], [`KinesisEventSource`].
+
+use std::cell::RefMut;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_l1::lambda as l1;
+use l1::event_source_mapping as esm;
+use l1::function as fl1;
+
+use super::cloudwatch::{Metric, Statistic};
+use super::dynamodb::Table;
+use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::kms::Key;
+use super::logs::{LogGroup, LogGroupProps, Retention};
+use super::sqs::Queue;
+use super::{actions, construct_id, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
+use crate::{fns, Scope};
+
+/// What `Code::asset` writes as the hash part of the S3 key until the packaging step fills in the hash of the
+/// built zip.
+pub const ASSET_HASH_PLACEHOLDER: &str = "__CFNKIT_ASSET_HASH__";
+
+/// The bucket assets are uploaded to: one per account and region, made by the bootstrap of the deploy pipeline.
+pub const ASSET_BUCKET: &str = "cfnkit-assets-${AWS::AccountId}-${AWS::Region}";
+
+/// Where a function's code comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Code {
+    /// A zip built from the runtime crate by the packaging step, in the assets bucket
+    /// ([`ASSET_BUCKET`]) at `assets/<name>/<hash>.zip`. The function resource gets the metadata
+    /// `cfnkit:asset: <name>` so the packaging step can find the functions of each asset.
+    Asset {
+        /// The asset name: the handler binary (`order-ingest`).
+        name: String,
+        /// The hex SHA-256 of the zip, or [`ASSET_HASH_PLACEHOLDER`] until the packaging step knows it.
+        hash: String,
+    },
+    /// A zip already in S3.
+    S3 {
+        bucket: Val<String>,
+        key: Val<String>,
+    },
+}
+
+impl Code {
+    /// The asset `name`, with the hash left to the packaging step ([`ASSET_HASH_PLACEHOLDER`]), which keeps
+    /// templates (and snapshots) stable without built binaries.
+    pub fn asset(name: impl Into<String>) -> Self {
+        Code::Asset {
+            name: name.into(),
+            hash: ASSET_HASH_PLACEHOLDER.to_owned(),
+        }
+    }
+    /// The asset `name` whose zip has this hex SHA-256.
+    pub fn asset_with_hash(name: impl Into<String>, hash: impl Into<String>) -> Self {
+        Code::Asset {
+            name: name.into(),
+            hash: hash.into(),
+        }
+    }
+    /// A zip at `s3://<bucket>/<key>`.
+    pub fn s3(bucket: impl Into<Val<String>>, key: impl Into<Val<String>>) -> Self {
+        Code::S3 {
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+
+    fn to_l1(&self, path: &str) -> Result<fl1::Code, ConstructError> {
+        match self {
+            Code::Asset { name, hash } => {
+                let ok = |s: &str| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                };
+                if !ok(name) || !ok(hash) {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!(
+                            "an asset name and hash must be letters, digits, `-` or `_`, got name {name:?} and \
+                             hash {hash:?}"
+                        ),
+                    ));
+                }
+                Ok(fl1::Code {
+                    s3_bucket: Some(fns::sub(ASSET_BUCKET)),
+                    s3_key: Some(format!("assets/{name}/{hash}.zip").into()),
+                    ..Default::default()
+                })
+            }
+            Code::S3 { bucket, key } => Ok(fl1::Code {
+                s3_bucket: Some(bucket.clone()),
+                s3_key: Some(key.clone()),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// The instruction set a function runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Architecture {
+    /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
+    #[default]
+    Arm64,
+    X86_64,
+}
+
+/// X-Ray tracing of invocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tracing {
+    /// Lambda samples and traces requests itself; the role may send traces.
+    #[default]
+    Active,
+    /// Traces only requests that arrive with a sampled trace header.
+    PassThrough,
+    /// No tracing configuration, and no X-Ray permissions on the role.
+    Disabled,
+}
+
+/// Props of a [`Function`].
+#[derive(Clone, Debug)]
+pub struct FunctionProps<'a> {
+    /// The runtime identifier. Without it `provided.al2023`, the OS-only runtime a Rust `bootstrap` runs on.
+    pub runtime: fl1::Runtime,
+    /// The handler. Without it `bootstrap`, the name of the binary in a custom-runtime zip.
+    pub handler: String,
+    /// The instruction set. Without it arm64.
+    pub architecture: Architecture,
+    /// A fixed function name. Without it CloudFormation generates a unique name.
+    pub function_name: Option<Val<String>>,
+    /// What the function does, shown in the console. Without it the function has no description.
+    pub description: Option<String>,
+    /// Environment variables. Without any the function has an empty environment.
+    pub environment: BTreeMap<String, Val<String>>,
+    /// A customer-managed key for the environment variables at rest. Without it Lambda encrypts them with its
+    /// AWS-managed key (checkov's CKV_AWS_173 asks for a customer-managed key).
+    pub environment_encryption: Option<&'a Key>,
+    /// The longest an invocation may run (1 second to 15 minutes). Without it 3 seconds, Lambda's default.
+    pub timeout: Option<Duration>,
+    /// Memory in MB (128 to 10,240); CPU grows with it. Without it 128 MB, Lambda's default.
+    pub memory_size: Option<u32>,
+    /// Concurrent executions reserved for (and limiting) the function. Without it the function shares the
+    /// account's unreserved concurrency (checkov's CKV_AWS_115 asks for a limit).
+    pub reserved_concurrency: Option<u32>,
+    /// X-Ray tracing. Without it tracing is active.
+    pub tracing: Tracing,
+    /// Where asynchronous invocations that fail every retry go: the role is granted sending to it. Without it
+    /// failed asynchronous events are dropped (checkov's CKV_AWS_116 asks for one).
+    pub dead_letter_queue: Option<&'a Queue>,
+    /// How long the function's log group keeps events. Without it one year.
+    pub log_retention: Retention,
+    /// A customer-managed key for the function's log group. Without it CloudWatch Logs encrypts with its own keys.
+    pub log_encryption_key: Option<&'a Key>,
+    /// What happens to the function's log group when it leaves the stack. Without it the log group is retained.
+    pub log_removal_policy: RemovalPolicy,
+}
+
+impl Default for FunctionProps<'_> {
+    fn default() -> Self {
+        FunctionProps {
+            runtime: fl1::Runtime::ProvidedAl2023,
+            handler: "bootstrap".to_owned(),
+            architecture: Architecture::Arm64,
+            function_name: None,
+            description: None,
+            environment: BTreeMap::new(),
+            environment_encryption: None,
+            timeout: None,
+            memory_size: None,
+            reserved_concurrency: None,
+            tracing: Tracing::Active,
+            dead_letter_queue: None,
+            log_retention: Retention::default(),
+            log_encryption_key: None,
+            log_removal_policy: RemovalPolicy::Retain,
+        }
+    }
+}
+
+/// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A Lambda function with an execution role made for it and a log group of its own.
+///
+/// - The role (`<id>/ServiceRole`, logical ID `<Id>ServiceRole`) is assumed by `lambda.amazonaws.com`, has no
+///   managed policies (cdk-nag IAM4) and starts with only: writing to the function's own log group, sending
+///   traces when tracing is on (X-Ray accepts only `*`), and sending to the dead-letter queue when there is one.
+///   Grants and event sources add to it.
+/// - The log group (`<id>/LogGroup`, logical ID `<Id>LogGroup`) is named by CloudFormation (or
+///   `/aws/lambda/<function_name>` when the function has a fixed name) and the function logs to it through
+///   `LoggingConfig.LogGroup`, so there is no reference cycle and retention always applies.
+#[derive(Clone, Debug)]
+pub struct Function {
+    scope: OwnScope,
+    handle: l1::FunctionHandle,
+    role: Role,
+    log_group: LogGroup,
+    timeout: Duration,
+}
+
+impl Function {
+    /// A function at `<scope>/<id>` (logical ID `<Id>`) running `code`.
+    pub fn new(
+        scope: &Scope,
+        id: &str,
+        code: Code,
+        props: FunctionProps<'_>,
+    ) -> Result<Function, ConstructError> {
+        let scope = scope.child(id);
+        let path = scope.path().to_owned();
+        let timeout = props
+            .timeout
+            .map(|d| {
+                seconds_in(
+                    &path,
+                    "timeout",
+                    d,
+                    Duration::from_secs(1),
+                    Duration::from_secs(900),
+                )
+            })
+            .transpose()?;
+        if let Some(m) = props.memory_size {
+            if !(128..=10_240).contains(&m) {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!("memory_size must be from 128 to 10240 MB, got {m}"),
+                ));
+            }
+        }
+        if props.handler.is_empty() {
+            return Err(ConstructError::invalid(
+                &path,
+                "handler must not be empty: custom runtimes use `bootstrap`",
+            ));
+        }
+        for name in props.environment.keys() {
+            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok || name.starts_with("AWS_") {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!(
+                        "environment variable names must start with a letter, contain only letters, digits \
+                         and `_`, and not start with the reserved `AWS_`, got {name:?}"
+                    ),
+                ));
+            }
+        }
+        let code_l1 = code.to_l1(&path)?;
+
+        let role = Role::new(
+            &scope,
+            "ServiceRole",
+            Principal::service("lambda.amazonaws.com"),
+            RoleProps::default(),
+        )?;
+        let log_group = LogGroup::new(
+            &scope,
+            "LogGroup",
+            LogGroupProps {
+                log_group_name: props
+                    .function_name
+                    .as_ref()
+                    .map(|n| fns::sub_with("/aws/lambda/${Name}", [("Name", n.clone())])),
+                retention: props.log_retention,
+                encryption_key: props.log_encryption_key,
+                removal_policy: props.log_removal_policy,
+            },
+        )?;
+        log_group.grant_write(&role);
+        let tracing = match props.tracing {
+            Tracing::Active => Some(fl1::Mode::Active),
+            Tracing::PassThrough => Some(fl1::Mode::PassThrough),
+            Tracing::Disabled => None,
+        };
+        if tracing.is_some() {
+            role.grant(actions::XRAY_WRITE, ["*"]);
+        }
+        if let Some(dlq) = props.dead_letter_queue {
+            dlq.grant_send_messages(&role);
+        }
+        if let Some(key) = props.environment_encryption {
+            key.grant_decrypt(&role);
+        }
+
+        let function = fl1::Function {
+            code: Some(code_l1.into()),
+            role: Some(role.role_arn()),
+            runtime: Some(props.runtime.into()),
+            handler: Some(props.handler.into()),
+            architectures: Some(Val::from(vec![match props.architecture {
+                Architecture::Arm64 => fl1::Architectures::Arm64,
+                Architecture::X86_64 => fl1::Architectures::X86_64,
+            }])),
+            function_name: props.function_name,
+            description: props.description.map(Val::from),
+            environment: (!props.environment.is_empty()).then(|| {
+                Val::from(fl1::Environment {
+                    variables: Some(Val::from_raw(Value::Map(
+                        props
+                            .environment
+                            .into_iter()
+                            .map(|(k, v)| (k, v.into_raw()))
+                            .collect(),
+                    ))),
+                })
+            }),
+            kms_key_arn: props.environment_encryption.map(Key::key_arn),
+            timeout: timeout.map(Val::from),
+            memory_size: props.memory_size.map(Val::from),
+            reserved_concurrent_executions: props.reserved_concurrency.map(Val::from),
+            tracing_config: tracing.map(|m| {
+                Val::from(fl1::TracingConfig {
+                    mode: Some(m.into()),
+                })
+            }),
+            dead_letter_config: props.dead_letter_queue.map(|q| {
+                Val::from(fl1::DeadLetterConfig {
+                    target_arn: Some(q.queue_arn()),
+                })
+            }),
+            logging_config: Some(Val::from(fl1::LoggingConfig {
+                log_group: Some(log_group.log_group_name()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let handle: l1::FunctionHandle = scope.add("Resource", function);
+        if let Code::Asset { name, .. } = &code {
+            handle.add_metadata("cfnkit:asset", name.as_str());
+        }
+        Ok(Function {
+            scope: OwnScope(scope),
+            handle,
+            role,
+            log_group,
+            timeout: props.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        })
+    }
+
+    /// Wires an event source to the function: an `AWS::Lambda::EventSourceMapping` at
+    /// `<function>/<SourceId>EventSource` and the grants the function needs to read the source.
+    pub fn add_event_source(
+        &self,
+        source: impl EventSource,
+    ) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        source.bind(self)
+    }
+
+    /// Lets the grantee invoke the function.
+    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) {
+        grantee
+            .grant_role()
+            .grant(actions::LAMBDA_INVOKE, [self.function_arn()]);
+    }
+
+    /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric::new("AWS/Lambda", metric_name).dimension("FunctionName", self.function_name())
+    }
+    /// `Errors`: invocations that failed (sum over 5 minutes).
+    pub fn metric_errors(&self) -> Metric {
+        self.metric("Errors").statistic(Statistic::Sum)
+    }
+    /// `Throttles`: invocations refused for lack of concurrency (sum over 5 minutes).
+    pub fn metric_throttles(&self) -> Metric {
+        self.metric("Throttles").statistic(Statistic::Sum)
+    }
+    /// `Invocations` (sum over 5 minutes).
+    pub fn metric_invocations(&self) -> Metric {
+        self.metric("Invocations").statistic(Statistic::Sum)
+    }
+    /// `Duration` (average over 5 minutes; use `.statistic(Statistic::Percentile(99.0))` for tail latency).
+    pub fn metric_duration(&self) -> Metric {
+        self.metric("Duration")
+    }
+
+    /// The function ARN (`Fn::GetAtt Arn`).
+    pub fn attr_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    /// The function name (`Ref`).
+    pub fn function_name(&self) -> Val<String> {
+        self.handle.ref_()
+    }
+    /// The timeout (3 seconds, Lambda's default, when not set).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+    /// The execution role.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+    /// The function's log group.
+    pub fn log_group(&self) -> &LogGroup {
+        &self.log_group
+    }
+    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
+    pub fn handle(&self) -> &l1::FunctionHandle {
+        &self.handle
+    }
+    /// The L1 resource, to change properties the typed props do not cover.
+    pub fn resource_mut(&self) -> RefMut<'_, l1::Function> {
+        self.handle.resource_mut()
+    }
+    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
+    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle.apply_removal_policy(policy);
+    }
+    /// The construct path.
+    pub fn path(&self) -> &str {
+        self.scope.path()
+    }
+    /// The construct id.
+    pub fn id(&self) -> &str {
+        construct_id(self.scope.path())
+    }
+
+    fn add_mapping(
+        &self,
+        source_id: &str,
+        mapping: l1::EventSourceMapping,
+    ) -> l1::EventSourceMappingHandle {
+        self.scope.add(&format!("{source_id}EventSource"), mapping)
+    }
+}
+
+impl Grantable for Function {
+    fn grant_role(&self) -> &Role {
+        &self.role
+    }
+}
+
+impl LambdaTarget for Function {
+    fn function_arn(&self) -> Val<String> {
+        self.handle.attr_arn()
+    }
+    fn target_id(&self) -> String {
+        self.id().to_owned()
+    }
+}
+
+/// Something that delivers records to a function through an event source mapping.
+pub trait EventSource {
+    /// Adds the mapping to `function` and grants what it needs.
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError>;
+}
+
+impl<T: EventSource + ?Sized> EventSource for &T {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        (**self).bind(function)
+    }
+}
+
+fn batch_size(path: &str, n: Option<u32>, max: u32) -> Result<Option<i64>, ConstructError> {
+    match n {
+        Some(n) if n == 0 || n > max => Err(ConstructError::invalid(
+            path,
+            format!("batch_size must be from 1 to {max}, got {n}"),
+        )),
+        n => Ok(n.map(i64::from)),
+    }
+}
+
+fn batching_window(path: &str, d: Option<Duration>) -> Result<Option<i64>, ConstructError> {
+    d.map(|d| {
+        seconds_in(
+            path,
+            "max_batching_window",
+            d,
+            Duration::ZERO,
+            Duration::from_secs(300),
+        )
+    })
+    .transpose()
+}
+
+/// An SQS queue as an event source. Partial batch responses (`ReportBatchItemFailures`) are always on, so one
+/// bad message does not make the whole batch visible again; the handler reports the failed message ids.
+///
+/// Wiring checks that the queue's visibility timeout is at least 6 times the function's timeout (AWS's
+/// guidance, and a rule of the rule pack): a shorter one lets messages reappear while a retried batch is still
+/// being processed.
+#[derive(Clone, Debug)]
+pub struct SqsEventSource<'a> {
+    queue: &'a Queue,
+    batch_size: Option<u32>,
+    max_batching_window: Option<Duration>,
+    max_concurrency: Option<u32>,
+    enabled: bool,
+}
+
+impl<'a> SqsEventSource<'a> {
+    /// Batches of up to 10 messages (Lambda's default), delivered as soon as available.
+    pub fn new(queue: &'a Queue) -> Self {
+        SqsEventSource {
+            queue,
+            batch_size: None,
+            max_batching_window: None,
+            max_concurrency: None,
+            enabled: true,
+        }
+    }
+    /// Largest batch (1 to 10,000; above 10 needs a batching window).
+    pub fn batch_size(mut self, n: u32) -> Self {
+        self.batch_size = Some(n);
+        self
+    }
+    /// How long Lambda gathers messages before invoking (0 to 5 minutes).
+    pub fn max_batching_window(mut self, d: Duration) -> Self {
+        self.max_batching_window = Some(d);
+        self
+    }
+    /// The most concurrent invocations this source drives (2 to 1,000). Without it up to the function's
+    /// concurrency.
+    pub fn max_concurrency(mut self, n: u32) -> Self {
+        self.max_concurrency = Some(n);
+        self
+    }
+    /// Creates the mapping disabled.
+    pub fn disabled(mut self) -> Self {
+        self.enabled = false;
+        self
+    }
+}
+
+impl EventSource for SqsEventSource<'_> {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        let path = function.path();
+        let visibility = self.queue.visibility_timeout();
+        let needed = function.timeout() * 6;
+        if visibility < needed {
+            return Err(ConstructError::conflict(
+                path,
+                format!(
+                    "the visibility timeout of queue {} ({}) must be at least 6 times the function timeout ({}): \
+                     set the queue's visibility_timeout to at least {} or shorten the function's timeout",
+                    self.queue.path(),
+                    human(visibility),
+                    human(function.timeout()),
+                    human(needed)
+                ),
+            ));
+        }
+        let batch = batch_size(path, self.batch_size, 10_000)?;
+        let window = batching_window(path, self.max_batching_window)?;
+        if batch.is_some_and(|b| b > 10) && window.unwrap_or(0) == 0 {
+            return Err(ConstructError::invalid(
+                path,
+                "a batch_size above 10 needs a max_batching_window of at least 1 second",
+            ));
+        }
+        if self.queue.is_fifo() && window.is_some() {
+            return Err(ConstructError::conflict(
+                path,
+                "FIFO queues do not support max_batching_window: drop it",
+            ));
+        }
+        if let Some(c) = self.max_concurrency {
+            if !(2..=1000).contains(&c) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("max_concurrency must be from 2 to 1000, got {c}"),
+                ));
+            }
+        }
+        self.queue.grant_consume_messages(function);
+        let mapping = l1::EventSourceMapping {
+            event_source_arn: Some(self.queue.queue_arn()),
+            function_name: Some(function.function_name()),
+            batch_size: batch.map(Val::from),
+            maximum_batching_window_in_seconds: window.map(Val::from),
+            function_response_types: Some(Val::from(vec![
+                esm::FunctionResponseTypes::ReportBatchItemFailures,
+            ])),
+            scaling_config: self.max_concurrency.map(|c| {
+                Val::from(esm::ScalingConfig {
+                    maximum_concurrency: Some(c.into()),
+                })
+            }),
+            enabled: (!self.enabled).then(|| false.into()),
+            ..Default::default()
+        };
+        let handle = function.add_mapping(construct_id(self.queue.path()), mapping);
+        // The mapping is validated against the role's permissions when it is created.
+        handle.add_depends_on(function.role().handle());
+        Ok(handle)
+    }
+}
+
+/// Where a stream event source starts reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartingPosition {
+    /// Only records written after the mapping is created.
+    Latest,
+    /// Every record still in the stream.
+    TrimHorizon,
+}
+
+impl StartingPosition {
+    fn as_str(self) -> &'static str {
+        match self {
+            StartingPosition::Latest => "LATEST",
+            StartingPosition::TrimHorizon => "TRIM_HORIZON",
+        }
+    }
+}
+
+/// Options shared by the stream sources (DynamoDB streams and Kinesis).
+#[derive(Clone, Debug)]
+struct StreamOptions<'a> {
+    starting_position: StartingPosition,
+    batch_size: Option<u32>,
+    max_batching_window: Option<Duration>,
+    bisect_batch_on_error: bool,
+    max_retry_attempts: Option<i32>,
+    max_record_age: Option<Duration>,
+    parallelization_factor: Option<u32>,
+    on_failure: Option<&'a Queue>,
+}
+
+impl<'a> StreamOptions<'a> {
+    fn new(starting_position: StartingPosition) -> Self {
+        StreamOptions {
+            starting_position,
+            batch_size: None,
+            max_batching_window: None,
+            bisect_batch_on_error: true,
+            max_retry_attempts: Some(3),
+            max_record_age: None,
+            parallelization_factor: None,
+            on_failure: None,
+        }
+    }
+
+    fn mapping(
+        &self,
+        function: &Function,
+        source_arn: Val<String>,
+    ) -> Result<l1::EventSourceMapping, ConstructError> {
+        let path = function.path();
+        let batch = batch_size(path, self.batch_size, 10_000)?;
+        let window = batching_window(path, self.max_batching_window)?;
+        if let Some(n) = self.max_retry_attempts {
+            if !(-1..=10_000).contains(&n) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("max_retry_attempts must be from -1 (infinite) to 10000, got {n}"),
+                ));
+            }
+        }
+        let age = self
+            .max_record_age
+            .map(|d| {
+                seconds_in(
+                    path,
+                    "max_record_age",
+                    d,
+                    Duration::from_secs(60),
+                    Duration::from_secs(604_800),
+                )
+            })
+            .transpose()?;
+        if let Some(p) = self.parallelization_factor {
+            if !(1..=10).contains(&p) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("parallelization_factor must be from 1 to 10, got {p}"),
+                ));
+            }
+        }
+        if let Some(q) = self.on_failure {
+            q.grant_send_messages(function);
+        }
+        Ok(l1::EventSourceMapping {
+            event_source_arn: Some(source_arn),
+            function_name: Some(function.function_name()),
+            starting_position: Some(self.starting_position.as_str().into()),
+            batch_size: batch.map(Val::from),
+            maximum_batching_window_in_seconds: window.map(Val::from),
+            bisect_batch_on_function_error: Some(self.bisect_batch_on_error.into()),
+            maximum_retry_attempts: self.max_retry_attempts.map(Val::from),
+            maximum_record_age_in_seconds: age.map(Val::from),
+            parallelization_factor: self.parallelization_factor.map(Val::from),
+            function_response_types: Some(Val::from(vec![
+                esm::FunctionResponseTypes::ReportBatchItemFailures,
+            ])),
+            destination_config: self.on_failure.map(|q| {
+                Val::from(esm::DestinationConfig {
+                    on_failure: Some(Val::from(esm::OnFailure {
+                        destination: Some(q.queue_arn()),
+                    })),
+                })
+            }),
+            ..Default::default()
+        })
+    }
+}
+
+macro_rules! stream_options {
+    () => {
+        /// Largest batch (1 to 10,000). Without it Lambda's default, 100.
+        pub fn batch_size(mut self, n: u32) -> Self {
+            self.options.batch_size = Some(n);
+            self
+        }
+        /// How long Lambda gathers records before invoking (0 to 5 minutes).
+        pub fn max_batching_window(mut self, d: Duration) -> Self {
+            self.options.max_batching_window = Some(d);
+            self
+        }
+        /// Whether a failing batch is split in two and retried. On unless turned off, so one poison record
+        /// does not hold up the shard.
+        pub fn bisect_batch_on_error(mut self, on: bool) -> Self {
+            self.options.bisect_batch_on_error = on;
+            self
+        }
+        /// Retries of a failing batch (-1 for until the record expires, to 10,000). Without it 3, so a poison
+        /// record moves to the on-failure destination instead of blocking the shard for a day.
+        pub fn max_retry_attempts(mut self, n: i32) -> Self {
+            self.options.max_retry_attempts = Some(n);
+            self
+        }
+        /// Oldest record the function is sent (1 minute to 7 days). Without it records are sent until they
+        /// expire from the stream.
+        pub fn max_record_age(mut self, d: Duration) -> Self {
+            self.options.max_record_age = Some(d);
+            self
+        }
+        /// Concurrent batches per shard (1 to 10). Without it 1.
+        pub fn parallelization_factor(mut self, n: u32) -> Self {
+            self.options.parallelization_factor = Some(n);
+            self
+        }
+        /// Where records of a batch that failed every retry are described: the role is granted sending to it.
+        /// Without it they are dropped.
+        pub fn on_failure(mut self, queue: &'a Queue) -> Self {
+            self.options.on_failure = Some(queue);
+            self
+        }
+    };
+}
+
+/// A DynamoDB table's stream as an event source. The table must have a stream
+/// (`TableProps { stream: Some(..) }`). `ReportBatchItemFailures` is always on, bisecting on error is on and
+/// retries are limited to 3.
+#[derive(Clone, Debug)]
+pub struct DynamoEventSource<'a> {
+    table: &'a Table,
+    options: StreamOptions<'a>,
+}
+
+impl<'a> DynamoEventSource<'a> {
+    /// Reads `table`'s stream from `starting_position`.
+    pub fn new(table: &'a Table, starting_position: StartingPosition) -> Self {
+        DynamoEventSource {
+            table,
+            options: StreamOptions::new(starting_position),
+        }
+    }
+    stream_options!();
+}
+
+impl EventSource for DynamoEventSource<'_> {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        let Some(stream_arn) = self.table.table_stream_arn() else {
+            return Err(ConstructError::conflict(
+                function.path(),
+                format!(
+                    "table {} has no stream to read: give it one (TableProps {{ stream: \
+                     Some(StreamViewType::NewImage), .. }})",
+                    self.table.path()
+                ),
+            ));
+        };
+        let mapping = self.options.mapping(function, stream_arn)?;
+        self.table.grant_stream_read(function);
+        let handle = function.add_mapping(construct_id(self.table.path()), mapping);
+        handle.add_depends_on(function.role().handle());
+        Ok(handle)
+    }
+}
+
+/// A Kinesis data stream as an event source. `ReportBatchItemFailures` is always on, bisecting on error is on
+/// and retries are limited to 3.
+#[derive(Clone, Debug)]
+pub struct KinesisEventSource<'a> {
+    id: String,
+    stream_arn: Val<String>,
+    key: Option<&'a Key>,
+    options: StreamOptions<'a>,
+}
+
+impl<'a> KinesisEventSource<'a> {
+    /// Reads the stream `stream_arn` from `starting_position`; `id` names the mapping
+    /// (`<function>/<id>EventSource`).
+    pub fn new(
+        id: impl Into<String>,
+        stream_arn: impl Into<Val<String>>,
+        starting_position: StartingPosition,
+    ) -> Self {
+        KinesisEventSource {
+            id: id.into(),
+            stream_arn: stream_arn.into(),
+            key: None,
+            options: StreamOptions::new(starting_position),
+        }
+    }
+    /// The customer-managed key the stream is encrypted with: the function is granted decrypting with it.
+    pub fn encryption_key(mut self, key: &'a Key) -> Self {
+        self.key = Some(key);
+        self
+    }
+    stream_options!();
+}
+
+impl EventSource for KinesisEventSource<'_> {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        let mapping = self.options.mapping(function, self.stream_arn.clone())?;
+        function
+            .grant_role()
+            .grant(actions::KINESIS_READ, [self.stream_arn.clone()]);
+        if let Some(key) = self.key {
+            key.grant_decrypt(function);
+        }
+        let handle = function.add_mapping(&self.id, mapping);
+        handle.add_depends_on(function.role().handle());
+        Ok(handle)
+    }
+}
