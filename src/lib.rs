@@ -18,11 +18,11 @@ pub mod stack;
 pub mod synth;
 
 pub use cfnkit_core::{resource, value};
-pub use cfnkit_l1 as l1;
 pub use cfnkit_core::{
     ConditionHandle, ElementId, Json, Literal, RawResource, RemovalPolicy, Resource,
     ResourceHandle, TagFormat, TagStyle, ToValue, Val, Value,
 };
+pub use cfnkit_l1 as l1;
 pub use stack::{
     App, Environment, MappingHandle, Output, ParamHandle, Parameter, Rule, Scope, Stack,
 };

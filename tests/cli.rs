@@ -10,7 +10,11 @@ use clap::{CommandFactory, Parser};
 /// The rule pack's security checks are not what these tests are about; the fixture says so where it is built.
 fn fixture(handle: &cfnkit::ResourceHandle) {
     for rule in ["SQS3", "SQS4", "SNS2", "SNS3"] {
-        cfnkit::rules::suppress(handle, rule, "CLI test fixture: exercises synth output, not security defaults");
+        cfnkit::rules::suppress(
+            handle,
+            rule,
+            "CLI test fixture: exercises synth output, not security defaults",
+        );
     }
 }
 
@@ -21,7 +25,8 @@ fn two_stacks() -> Result<App, String> {
     fixture(&q);
     let t = app.stack("Consumer").add_raw(
         "Sub",
-        RawResource::new("AWS::SNS::Topic").prop("TopicName", q.get_att::<String>("QueueName").into_raw()),
+        RawResource::new("AWS::SNS::Topic")
+            .prop("TopicName", q.get_att::<String>("QueueName").into_raw()),
     );
     fixture(&t);
     Ok(app)
@@ -163,8 +168,14 @@ fn removing_an_imported_export_is_refused_until_allowed() {
     run(cli(&["synth", "--out", out_s]), two_stacks).unwrap();
     let without_consumer = || {
         let app = App::new();
-        fixture(&app.stack("Base").add_raw("Queue", RawResource::new("AWS::SQS::Queue")));
-        fixture(&app.stack("Consumer").add_raw("Sub", RawResource::new("AWS::SNS::Topic")));
+        fixture(
+            &app.stack("Base")
+                .add_raw("Queue", RawResource::new("AWS::SQS::Queue")),
+        );
+        fixture(
+            &app.stack("Consumer")
+                .add_raw("Sub", RawResource::new("AWS::SNS::Topic")),
+        );
         Ok::<_, String>(app)
     };
     let err = run(cli(&["synth", "--out", out_s]), without_consumer).unwrap_err();
@@ -185,15 +196,22 @@ fn rule_pack_errors_fail_synth_and_write_nothing() {
     let out = dir.path().join("out");
     let insecure = || {
         let app = App::new();
-        app.stack("Base").add_raw("Topic", RawResource::new("AWS::SNS::Topic"));
+        app.stack("Base")
+            .add_raw("Topic", RawResource::new("AWS::SNS::Topic"));
         Ok::<_, String>(app)
     };
     let err = run(cli(&["synth", "--out", out.to_str().unwrap()]), insecure).unwrap_err();
-    assert!(err.contains("error[SNS2] stack Base, Base/Topic (Topic)"), "{err}");
+    assert!(
+        err.contains("error[SNS2] stack Base, Base/Topic (Topic)"),
+        "{err}"
+    );
     assert!(!out.exists());
     // Suppressed findings are shown, with their reason.
     let report = run(cli(&["synth", "--out", out.to_str().unwrap()]), two_stacks).unwrap();
-    assert!(report.contains("suppressed[SQS4] stack Base, Base/Queue (Queue)"), "{report}");
+    assert!(
+        report.contains("suppressed[SQS4] stack Base, Base/Queue (Queue)"),
+        "{report}"
+    );
     assert!(report.contains("CLI test fixture"), "{report}");
 }
 

@@ -45,5 +45,9 @@ pub fn stack(app: &App) -> Result<Base, ConstructError> {
     )?;
     // Alarms in every stack notify this topic, so CloudWatch must be able to use its key.
     key.allow_cloudwatch_alarms_to_sns();
-    Ok(Base { key, bus, ops_topic })
+    Ok(Base {
+        key,
+        bus,
+        ops_topic,
+    })
 }

@@ -12,6 +12,6 @@ pub fn app() -> Result<App, String> {
     let app = App::new();
     app.add_tag("app", "order-platform");
     let base = base::stack(&app).map_err(|e| e.to_string())?;
-    order::stack(&app, &base);
+    order::stack(&app, &base).map_err(|e| e.to_string())?;
     Ok(app)
 }
