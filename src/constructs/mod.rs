@@ -29,13 +29,18 @@
 //!   construct changes it. Stack and app tags reach every taggable resource a construct creates.
 
 pub mod actions;
+pub mod apigateway;
+pub mod apigatewayv2;
 pub mod cloudwatch;
 pub mod dynamodb;
 pub mod events;
 pub mod iam;
+pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod s3;
+pub mod secretsmanager;
 pub mod sns;
 pub mod sqs;
 

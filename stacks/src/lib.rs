@@ -1,7 +1,16 @@
-//! The event-driven order platform (seed 003), described with cfnkit: one module per stack.
+//! The event-driven order platform, described with cfnkit: one module per stack.
+//!
+//! - Seed 003 (the order flow): [`base`], [`order`], [`inventory`], [`payment`], [`shipping`].
+//! - Seeds 000, 001 and 002 (outbox, stream processing, bronze layer): [`seeds`].
+//! - Seed 004 (analytics, notifications, network/data/compute foundation): [`foundation`].
 
-mod base;
-mod order;
+pub mod base;
+pub mod foundation;
+pub mod inventory;
+pub mod order;
+pub mod payment;
+pub mod seeds;
+pub mod shipping;
 
 use cfnkit::App;
 
@@ -13,5 +22,10 @@ pub fn app() -> Result<App, String> {
     app.add_tag("app", "order-platform");
     let base = base::stack(&app).map_err(|e| e.to_string())?;
     order::stack(&app, &base).map_err(|e| e.to_string())?;
+    inventory::stack(&app, &base).map_err(|e| e.to_string())?;
+    payment::stack(&app, &base).map_err(|e| e.to_string())?;
+    shipping::stack(&app, &base).map_err(|e| e.to_string())?;
+    seeds::stacks(&app, &base)?;
+    foundation::stacks(&app, &base)?;
     Ok(app)
 }

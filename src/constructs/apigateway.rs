@@ -1,0 +1,1 @@
+//! API Gateway (REST APIs): not written yet.

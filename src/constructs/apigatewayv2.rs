@@ -1,0 +1,1 @@
+//! API Gateway v2 (HTTP APIs): not written yet.

@@ -1,0 +1,1 @@
+//! Kinesis: not written yet.

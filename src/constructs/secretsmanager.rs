@@ -1,0 +1,1 @@
+//! Secrets Manager: not written yet.
