@@ -10,7 +10,10 @@ pub mod api;
 pub mod env;
 pub mod envelope;
 pub mod events;
+pub mod ingest;
+pub mod outbox;
 pub mod pattern;
+pub mod stream_orders;
 pub mod tables;
 pub mod validate;
 

@@ -1,0 +1,33 @@
+//! Lambda handlers of seeds 000, 001 and 002, beside the seed-003 platform (`runtime/handlers`,
+//! whose SDK configuration, SQS batch helper, configuration lookup and DynamoDB helpers they
+//! share). Each function is a thin binary in `src/bin/` over a plain `async fn` of this library;
+//! the tests call those functions against moto's server.
+//!
+//! | binary | seed | event | module |
+//! | --- | --- | --- | --- |
+//! | `ingest_api` | 002 | API Gateway proxy request (REST) | [`ingest::handle_api`] |
+//! | `ingest_worker` | 002 | SQS batch of [`contracts::ingest::IngestMessage`] | [`ingest::handle_queue`] |
+//! | `stream_create_order` | 001 | HTTP API (v2) request, `POST /orders` | [`stream::handle_api`] |
+//! | `stream_process_order` | 001 | DynamoDB stream batch (NEW_IMAGE) | [`stream::handle_stream`] |
+//! | `outbox_api` | 000 | API Gateway proxy request (REST), `POST /orders` | [`outbox::handle_api`] |
+//! | `outbox_relay` | 000 | outbox table stream batch, or SQS batch of retries | [`relay::handle_stream`], [`relay::handle_retries`] |
+//! | `outbox_receipt` | 000 | asynchronous invocation with an [`contracts::outbox::OutboxEvent`] | [`receipt::handle`] |
+//! | `provider_secret_rotation` | 000 | Secrets Manager rotation step | [`rotation::handle`] |
+
+pub mod http;
+pub mod ingest;
+pub mod outbox;
+pub mod receipt;
+pub mod relay;
+pub mod rotation;
+pub mod stream;
+
+pub use order_handlers::{clients, Error, ProcessEnv};
+
+/// A string attribute of a stream record's image.
+pub fn image_s<'a>(image: &'a serde_dynamo::Item, key: &str) -> Option<&'a str> {
+    match image.get(key) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
