@@ -1,10 +1,59 @@
-//! Inventory: not written yet (issue #5).
+//! Inventory: the inventory table (stock per product, reservations per order), the inventory queue fed by
+//! `OrderPlaced` and its function (reserve stock, answer with `StockConfirmation`), and the compensation queue
+//! fed by `PaymentFailed` and its function (release the reservation). Both queues have dead-letter queues.
 
+use std::collections::BTreeMap;
+
+use cfnkit::constructs::events::Target;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
+use contracts::env::{self, Function as Handler};
+use contracts::{tables, EventPattern, OrderPlaced, PaymentFailed};
 
+use crate::service;
 use crate::Base;
 
-pub fn stack(_app: &App, _base: &Base) -> Result<(), ConstructError> {
+pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
+    let stack = app.stack("Inventory");
+    stack.set_description(
+        "Order platform: inventory table, stock reservation and compensation on payment failure",
+    );
+    let scope = stack.scope();
+    let table = service::table(&scope, &tables::INVENTORY, base)?;
+
+    let flows = [
+        (
+            "InventoryQueue",
+            "OrderPlacedToInventory",
+            EventPattern::of::<OrderPlaced>(),
+            "Inventory",
+            Handler::Inventory,
+        ),
+        (
+            "CompensationQueue",
+            "PaymentFailedToCompensation",
+            EventPattern::of::<PaymentFailed>(),
+            "InventoryCompensation",
+            Handler::InventoryCompensation,
+        ),
+    ];
+    for (queue_id, rule_id, pattern, function_id, handler) in flows {
+        let queue = service::work_queue(&scope, queue_id, base)?;
+        service::rule(&scope, rule_id, base, pattern, Target::sqs(&queue))?;
+        let function = service::function(
+            &scope,
+            function_id,
+            handler,
+            base,
+            BTreeMap::from([
+                (env::INVENTORY_TABLE, table.table_name()),
+                (env::EVENT_BUS_NAME, base.bus.event_bus_name()),
+            ]),
+            None,
+        )?;
+        table.grant_read_write_data(&function);
+        base.bus.grant_put_events(&function);
+        service::consume(&function, &queue)?;
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod order;
 pub mod payment;
 pub mod seeds;
+pub mod service;
 pub mod shipping;
 
 use cfnkit::App;

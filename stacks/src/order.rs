@@ -1,22 +1,108 @@
-//! Order: the orders table (point-in-time recovery, encrypted with the platform key, retained).
+//! Order: the orders table (point-in-time recovery, encrypted with the platform key, retained), the order API
+//! function, and the order events function that moves an order through its states on the other services'
+//! events (rules on the platform bus targeting the function, with a dead-letter queue for events that fail
+//! every attempt).
 
-use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
+use std::collections::BTreeMap;
+
+use cfnkit::constructs::dynamodb::Table;
+use cfnkit::constructs::events::Target;
+use cfnkit::constructs::lambda::Function;
+use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
+use contracts::env::{self, Function as Handler};
+use contracts::{
+    tables, EventPattern, PaymentConfirmation, PaymentFailed, ShipmentCreated, StockConfirmation,
+};
 
+use crate::service;
 use crate::Base;
 
-pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
+/// What the Order stack makes (the REST API in front of `api_function`).
+pub struct Order {
+    pub table: Table,
+    pub api_function: Function,
+    pub events_function: Function,
+}
+
+pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
     let stack = app.stack("Order");
     stack.set_description("Order platform: orders table, order API and order state machine");
-    Table::new(
-        &stack.scope(),
-        "OrdersTable",
-        Attribute::string("pk"),
-        TableProps {
-            encryption_key: Some(&base.key),
+    let scope = stack.scope();
+    let table = service::table(&scope, &tables::ORDERS, base)?;
+    let environment = || {
+        BTreeMap::from([
+            (env::ORDERS_TABLE, table.table_name()),
+            (env::EVENT_BUS_NAME, base.bus.event_bus_name()),
+        ])
+    };
+
+    let api_function = service::function(
+        &scope,
+        "OrderApi",
+        Handler::OrderApi,
+        base,
+        environment(),
+        None,
+    )?;
+
+    // The events function is invoked asynchronously by its rules: an event that fails Lambda's three attempts,
+    // or that EventBridge cannot deliver, is kept here instead of being dropped.
+    let events_dlq = Queue::new(
+        &scope,
+        "OrderEventsDlq",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&base.key),
+            retention_period: Some(std::time::Duration::from_secs(14 * 86_400)),
             ..Default::default()
         },
     )?;
-    Ok(())
+    let events_function = service::function(
+        &scope,
+        "OrderEvents",
+        Handler::OrderEvents,
+        base,
+        environment(),
+        Some(&events_dlq),
+    )?;
+    for f in [&api_function, &events_function] {
+        table.grant_read_write_data(f);
+        base.bus.grant_put_events(f);
+    }
+
+    let target = || Target::lambda(&events_function).dead_letter_queue(&events_dlq);
+    service::rule(
+        &scope,
+        "StockConfirmationToOrder",
+        base,
+        EventPattern::of::<StockConfirmation>(),
+        target(),
+    )?;
+    service::rule(
+        &scope,
+        "PaymentConfirmationToOrder",
+        base,
+        EventPattern::of::<PaymentConfirmation>(),
+        target(),
+    )?;
+    service::rule(
+        &scope,
+        "PaymentFailedToOrder",
+        base,
+        EventPattern::of::<PaymentFailed>(),
+        target(),
+    )?;
+    service::rule(
+        &scope,
+        "ShipmentCreatedToOrder",
+        base,
+        EventPattern::of::<ShipmentCreated>(),
+        target(),
+    )?;
+    Ok(Order {
+        table,
+        api_function,
+        events_function,
+    })
 }

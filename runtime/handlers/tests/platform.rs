@@ -7,7 +7,8 @@ mod support;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::{HeaderValue, Method};
-use contracts::{CreateOrderResponse, ErrorBody, OrderStatus, OrderView};
+use contracts::env::{self, Function};
+use contracts::{tables, CreateOrderResponse, ErrorBody, OrderStatus, OrderView};
 use order_handlers::{dlq, inventory, order, payment, shipping};
 use serde_json::{json, Value};
 use support::harness::Platform;
@@ -172,7 +173,7 @@ async fn payment_failure_releases_stock_cancels_and_notifies() {
     assert_eq!(envelope["Type"], json!("Notification"));
     assert_eq!(
         envelope["TopicArn"],
-        json!(p.topics["CustomerNotificationTopic"])
+        json!(p.envs[&Function::Payment][env::CUSTOMER_NOTIFICATION_TOPIC_ARN])
     );
     let message: Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
     assert_eq!(message["orderId"], json!(id));
@@ -225,7 +226,7 @@ async fn twenty_concurrent_orders_for_five_items() {
         Some(0)
     );
     let reserved = p
-        .scan("Inventory")
+        .scan(&tables::INVENTORY)
         .await
         .iter()
         .filter(|i| {
@@ -236,8 +237,8 @@ async fn twenty_concurrent_orders_for_five_items() {
         })
         .count();
     assert_eq!(reserved, 5);
-    assert_eq!(p.scan("Payments").await.len(), 5);
-    assert_eq!(p.scan("Shipments").await.len(), 5);
+    assert_eq!(p.scan(&tables::PAYMENTS).await.len(), 5);
+    assert_eq!(p.scan(&tables::SHIPMENTS).await.len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,8 +305,8 @@ async fn every_message_delivered_twice_has_no_doubled_effect() {
         inventory::stock_of(&p.inventory, "widget").await.unwrap(),
         Some(100 - 2 * shipped)
     );
-    assert_eq!(p.scan("Payments").await.len(), ids.len());
-    assert_eq!(p.scan("Shipments").await.len(), shipped as usize);
+    assert_eq!(p.scan(&tables::PAYMENTS).await.len(), ids.len());
+    assert_eq!(p.scan(&tables::SHIPMENTS).await.len(), shipped as usize);
     // One notification per failed payment, although every message came twice.
     let notified = p.drain("CustomerInbox").await;
     assert_eq!(notified.len(), ids.len() - shipped as usize, "{notified:?}");
@@ -317,7 +318,7 @@ async fn poison_message_goes_to_the_dlq_and_is_parked() {
     // A PaymentConfirmation whose detail does not fit the contract: the shipping rule routes it,
     // the shipping function can never process it.
     let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-        .event_bus_name(support::harness::BUS)
+        .event_bus_name(&p.bus)
         .source("ecommerce.payment")
         .detail_type("PaymentConfirmation")
         .detail(json!({"orderId": 42, "note": "poison"}).to_string())
@@ -330,7 +331,7 @@ async fn poison_message_goes_to_the_dlq_and_is_parked() {
     // maxReceiveCount 3 on the shipping queue, re-driven twice by the DLQ processor: three trips
     // through the DLQ, the last one parks it.
     let parked: Vec<_> = p
-        .scan("Shipments")
+        .scan(&tables::SHIPMENTS)
         .await
         .into_iter()
         .filter(|i| i["pk"].as_s().unwrap().starts_with("PARKED#"))
@@ -346,8 +347,12 @@ async fn poison_message_goes_to_the_dlq_and_is_parked() {
     let alerts = p.drain("OpsInbox").await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].contains("parked"), "{}", alerts[0]);
-    // The order function (a direct rule target) gave up on it after three attempts.
+    // The order function (a direct rule target) gave up on it after three attempts, and Lambda put it
+    // in the function's dead-letter queue.
     assert_eq!(p.discarded.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let dead = p.drain("OrderEventsDlq").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].contains("poison"), "{}", dead[0]);
     assert!(p.drain("ShippingQueue").await.is_empty());
     assert!(p.drain("ShippingDlq").await.is_empty());
 }
@@ -412,7 +417,7 @@ async fn invalid_order_is_rejected_with_field_errors_and_nothing_written() {
     .unwrap();
     assert_eq!(resp.status_code, 400);
 
-    assert!(p.scan("Orders").await.is_empty(), "nothing written");
+    assert!(p.scan(&tables::ORDERS).await.is_empty(), "nothing written");
     let stats = p.run_until_quiescent(10).await;
     assert_eq!(stats.deliveries, 0, "nothing published");
 }
@@ -438,7 +443,7 @@ async fn get_unknown_order_is_404_and_idempotency_key_names_one_order() {
         ids.push(body_json(&resp)["orderId"].as_str().unwrap().to_string());
     }
     assert_eq!(ids[0], ids[1]);
-    assert_eq!(p.scan("Orders").await.len(), 1);
+    assert_eq!(p.scan(&tables::ORDERS).await.len(), 1);
     let mut req = api_request(
         Method::POST,
         "/orders",

@@ -14,13 +14,13 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use contracts::env::Function;
+use contracts::tables::TableSpec;
 use order_handlers::{clients, dlq, inventory, order, payment, shipping};
 use serde_json::{json, Value};
 
 use super::moto::MotoServer;
 use super::wiring::{EnvValue, Target, Wiring};
 
-pub const BUS: &str = "EcomEventBus";
 /// Attempts of an asynchronous Lambda invocation (the first and two retries).
 const ASYNC_INVOKE_ATTEMPTS: u32 = 3;
 const ACCOUNT: &str = "123456789012";
@@ -36,9 +36,12 @@ pub struct Platform {
     pub queue_arns: BTreeMap<String, String>,
     pub tables: BTreeMap<String, String>,
     pub topics: BTreeMap<String, String>,
+    /// The name of the platform's event bus in moto.
+    pub bus: String,
     pub envs: BTreeMap<Function, BTreeMap<String, String>>,
-    /// (queue id, function, batch size, delivers EventBridge events rather than SQS batches)
-    sources: Vec<(String, Function, usize, bool)>,
+    sources: Vec<Source>,
+    /// Where each function's failed asynchronous invocations go (its `DeadLetterConfig`), by queue id.
+    dead_letter_queues: BTreeMap<Function, String>,
     pub order: order::OrderService,
     pub inventory: inventory::InventoryService,
     pub payment: payment::PaymentService,
@@ -49,6 +52,17 @@ pub struct Platform {
     pub invocations: AtomicUsize,
     /// Asynchronous invocations dropped after their last attempt failed.
     pub discarded: AtomicUsize,
+}
+
+/// A queue Lambda polls for a function.
+struct Source {
+    queue: String,
+    function: Function,
+    batch_size: usize,
+    /// Delivers EventBridge events one by one (a rule targeting the function), not SQS batches.
+    eventbridge: bool,
+    /// Partial batch responses are on; without them one failed record fails its whole batch.
+    report_batch_item_failures: bool,
 }
 
 /// What a run until quiescence did.
@@ -74,7 +88,7 @@ impl Platform {
 
         let mut tables = BTreeMap::new();
         for t in &wiring.tables {
-            let name = format!("{}Table", t.id);
+            let name = t.id.clone();
             dynamodb
                 .create_table()
                 .table_name(&name)
@@ -108,10 +122,12 @@ impl Platform {
             .map(|q| (q.id.clone(), q.redrive.clone()))
             .collect();
         for r in &wiring.rules {
-            if let Target::Function(f) = r.target {
-                let id = capture_queue(f);
-                if !queue_decls.iter().any(|(q, _)| *q == id) {
-                    queue_decls.push((id, None));
+            for t in &r.targets {
+                if let Target::Function(f) = t {
+                    let id = capture_queue(*f);
+                    if !queue_decls.iter().any(|(q, _)| *q == id) {
+                        queue_decls.push((id, None));
+                    }
                 }
             }
         }
@@ -159,39 +175,49 @@ impl Platform {
                 .unwrap();
         }
 
-        events
-            .create_event_bus()
-            .name(BUS)
-            .send()
-            .await
-            .expect("create bus");
+        // Buses are named by their logical IDs; a rule without a bus is on the default bus, where the
+        // handlers publish nothing.
+        for b in &wiring.buses {
+            events
+                .create_event_bus()
+                .name(b)
+                .send()
+                .await
+                .expect("create bus");
+        }
+        let [bus] = wiring.buses.as_slice() else {
+            panic!("one event bus expected, got {:?}", wiring.buses)
+        };
         for r in &wiring.rules {
+            let bus_name = r.bus.as_deref().unwrap_or("default");
             events
                 .put_rule()
                 .name(&r.id)
-                .event_bus_name(BUS)
+                .event_bus_name(bus_name)
                 .event_pattern(r.pattern.to_string())
                 .send()
                 .await
                 .expect("put rule");
-            let queue = match &r.target {
-                Target::Queue(q) => q.clone(),
-                Target::Function(f) => capture_queue(*f),
-            };
-            let target = aws_sdk_eventbridge::types::Target::builder()
-                .id(format!("{}Target", r.id))
-                .arn(&queue_arns[&queue])
-                .build()
-                .unwrap();
-            let out = events
-                .put_targets()
-                .rule(&r.id)
-                .event_bus_name(BUS)
-                .targets(target)
-                .send()
-                .await
-                .expect("put targets");
-            assert_eq!(out.failed_entry_count, 0, "targets of {}", r.id);
+            for (i, t) in r.targets.iter().enumerate() {
+                let queue = match t {
+                    Target::Queue(q) => q.clone(),
+                    Target::Function(f) => capture_queue(*f),
+                };
+                let target = aws_sdk_eventbridge::types::Target::builder()
+                    .id(format!("Target{i}"))
+                    .arn(&queue_arns[&queue])
+                    .build()
+                    .unwrap();
+                let out = events
+                    .put_targets()
+                    .rule(&r.id)
+                    .event_bus_name(bus_name)
+                    .targets(target)
+                    .send()
+                    .await
+                    .expect("put targets");
+                assert_eq!(out.failed_entry_count, 0, "targets of {}", r.id);
+            }
         }
 
         let mut envs = BTreeMap::new();
@@ -204,7 +230,7 @@ impl Platform {
                         EnvValue::TableName(t) => tables[t].clone(),
                         EnvValue::QueueUrl(q) => queue_urls[q].clone(),
                         EnvValue::TopicArn(t) => topics[t].clone(),
-                        EnvValue::BusName => BUS.to_string(),
+                        EnvValue::BusName(b) => b.clone(),
                         EnvValue::Literal(l) => l.clone(),
                     };
                     (k.clone(), value)
@@ -212,19 +238,38 @@ impl Platform {
                 .collect();
             envs.insert(f.function, resolved);
         }
-        let mut sources: Vec<(String, Function, usize, bool)> = wiring
+        let mut sources: Vec<Source> = wiring
             .event_sources
             .iter()
-            .map(|m| (m.queue.clone(), m.function, m.batch_size, false))
+            .map(|m| Source {
+                queue: m.queue.clone(),
+                function: m.function,
+                batch_size: m.batch_size,
+                eventbridge: false,
+                report_batch_item_failures: m.report_batch_item_failures,
+            })
             .collect();
         for r in &wiring.rules {
-            if let Target::Function(f) = r.target {
-                let id = capture_queue(f);
-                if !sources.iter().any(|s| s.0 == id) {
-                    sources.push((id, f, 1, true));
+            for t in &r.targets {
+                if let Target::Function(f) = t {
+                    let id = capture_queue(*f);
+                    if !sources.iter().any(|s| s.queue == id) {
+                        sources.push(Source {
+                            queue: id,
+                            function: *f,
+                            batch_size: 1,
+                            eventbridge: true,
+                            report_batch_item_failures: true,
+                        });
+                    }
                 }
             }
         }
+        let dead_letter_queues = wiring
+            .functions
+            .iter()
+            .filter_map(|f| Some((f.function, f.dead_letter_queue.clone()?)))
+            .collect();
         let env_of = |f: Function| {
             envs.get(&f)
                 .unwrap_or_else(|| panic!("no environment for {f:?}"))
@@ -245,8 +290,10 @@ impl Platform {
             queue_arns,
             tables,
             topics,
+            bus: bus.clone(),
             envs,
             sources,
+            dead_letter_queues,
             sdk,
             duplicate_delivery: false,
             invocations: AtomicUsize::new(0),
@@ -309,13 +356,15 @@ impl Platform {
         }
     }
 
-    async fn poll_source(
-        &self,
-        queue: &str,
-        f: Function,
-        batch_size: usize,
-        eventbridge: bool,
-    ) -> (usize, usize) {
+    async fn poll_source(&self, source: &Source) -> (usize, usize) {
+        let Source {
+            queue,
+            function: f,
+            batch_size,
+            eventbridge,
+            report_batch_item_failures,
+        } = source;
+        let (queue, f, batch_size, eventbridge) = (queue.as_str(), *f, *batch_size, *eventbridge);
         let url = &self.queue_urls[queue];
         let out = self
             .sqs
@@ -388,7 +437,21 @@ impl Platform {
                     self.invoke_sqs(f, event)
                 })
             });
-            for ids in futures_util::future::join_all(runs).await {
+            let chunks: Vec<&[SqsMessage]> = records
+                .chunks(batch_size)
+                .flat_map(|c| std::iter::repeat_n(c, deliveries))
+                .collect();
+            for (ids, chunk) in futures_util::future::join_all(runs)
+                .await
+                .into_iter()
+                .zip(chunks)
+            {
+                // Without ReportBatchItemFailures Lambda treats any failure as the whole batch's.
+                let ids = if ids.is_empty() || *report_batch_item_failures {
+                    ids
+                } else {
+                    chunk.iter().filter_map(|r| r.message_id.clone()).collect()
+                };
                 for id in ids {
                     failed.insert(id, ());
                 }
@@ -404,9 +467,18 @@ impl Platform {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(1);
             if failed.contains_key(&id) && eventbridge && receives >= ASYNC_INVOKE_ATTEMPTS {
-                // Lambda's asynchronous invocation gives up after 3 attempts (no on-failure
-                // destination configured): the event is dropped.
+                // Lambda's asynchronous invocation gives up after 3 attempts: the event goes to the
+                // function's dead-letter queue, or is dropped when it has none.
                 self.discarded.fetch_add(1, Ordering::Relaxed);
+                if let Some(dlq) = self.dead_letter_queues.get(&f) {
+                    self.sqs
+                        .send_message()
+                        .queue_url(&self.queue_urls[dlq])
+                        .message_body(m.body.clone().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("send to the function's dead-letter queue");
+                }
                 self.sqs
                     .delete_message()
                     .queue_url(url)
@@ -446,10 +518,7 @@ impl Platform {
         let mut idle_rounds = 0;
         while stats.rounds < max_rounds && started.elapsed() < Duration::from_secs(90) {
             stats.rounds += 1;
-            let polls = self
-                .sources
-                .iter()
-                .map(|(q, f, b, eb)| self.poll_source(q, *f, *b, *eb));
+            let polls = self.sources.iter().map(|s| self.poll_source(s));
             let results = futures_util::future::join_all(polls).await;
             let received: usize = results.iter().map(|r| r.0).sum();
             stats.deliveries += received;
@@ -501,15 +570,23 @@ impl Platform {
         }
     }
 
+    /// The name of the table the handlers know by `spec` (through its environment variable).
+    pub fn table_name(&self, spec: &TableSpec) -> &str {
+        self.envs
+            .values()
+            .find_map(|e| e.get(spec.env_var))
+            .unwrap_or_else(|| panic!("no function has {}", spec.env_var))
+    }
+
     /// All items of a table.
     pub async fn scan(
         &self,
-        table_id: &str,
+        spec: &TableSpec,
     ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let out = self
             .dynamodb
             .scan()
-            .table_name(&self.tables[table_id])
+            .table_name(self.table_name(spec))
             .consistent_read(true)
             .send()
             .await

@@ -1,24 +1,36 @@
-//! The platform's wiring as plain data: tables, topics, queues (with their DLQs), the bus's rules
-//! (pattern + target), the functions' environments and the event source mappings. Written by
-//! hand from `order-contracts` today; meant to be loaded from the synthesized CloudFormation
-//! templates later, so the tests exercise the deployed wiring.
+//! The platform's wiring as plain data, loaded from the CloudFormation templates the stacks synthesize
+//! (`order_platform::app()` + `cfnkit::synth::synth`): tables (partition keys), topics, queues with their
+//! redrive policies, the buses and their rules (pattern + targets), the functions' environments and
+//! dead-letter queues, the event source mappings and SNS subscriptions. References (`Ref`, `Fn::GetAtt`,
+//! `Fn::ImportValue` through the producer's exports) are resolved to the logical IDs of the resources they
+//! name, so the harness deploys into moto exactly what the templates say; a wrong pattern, target, variable or
+//! mapping in a stack makes the scenarios (or [`Wiring::check_routes`]) fail.
+
+use std::collections::BTreeMap;
+use std::fmt;
 
 use contracts::env::{self, Function};
 use contracts::{
-    tables, EventPattern, OrderPlaced, PaymentConfirmation, PaymentFailed, ShipmentCreated,
+    DomainEvent, OrderPlaced, PaymentConfirmation, PaymentFailed, ShipmentCreated,
     StockConfirmation,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
+
+/// The stacks of the order flow (seed 003). Other stacks of the app are not deployed by the tests.
+pub const STACKS: [&str; 5] = ["Base", "Order", "Inventory", "Payment", "Shipping"];
 
 #[derive(Debug, Clone)]
 pub struct Wiring {
     pub tables: Vec<TableDecl>,
     pub topics: Vec<String>,
+    /// Queues, every dead-letter queue before the queues that redrive to it.
     pub queues: Vec<QueueDecl>,
+    /// Event buses by logical ID.
+    pub buses: Vec<String>,
     pub rules: Vec<RuleDecl>,
     pub functions: Vec<FunctionDecl>,
     pub event_sources: Vec<EventSource>,
-    /// SNS topic -> SQS queue subscriptions (how the tests observe notifications).
+    /// SNS topic -> SQS queue subscriptions.
     pub subscriptions: Vec<(String, String)>,
 }
 
@@ -35,7 +47,7 @@ pub struct QueueDecl {
     pub redrive: Option<(String, u32)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// The rule's target is a queue.
     Queue(String),
@@ -46,204 +58,686 @@ pub enum Target {
 #[derive(Debug, Clone)]
 pub struct RuleDecl {
     pub id: String,
+    /// The bus the rule is on (logical ID); `None` for the account's default bus.
+    pub bus: Option<String>,
     pub pattern: Value,
-    pub target: Target,
+    pub targets: Vec<Target>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvValue {
     TableName(String),
     QueueUrl(String),
     TopicArn(String),
-    BusName,
+    BusName(String),
     Literal(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct FunctionDecl {
     pub function: Function,
+    /// The logical ID of the `AWS::Lambda::Function`.
+    pub id: String,
     pub env: Vec<(String, EnvValue)>,
+    /// Where failed asynchronous invocations go (`DeadLetterConfig`).
+    pub dead_letter_queue: Option<String>,
 }
 
-/// An SQS event source mapping (ReportBatchItemFailures on).
+/// An SQS event source mapping.
 #[derive(Debug, Clone)]
 pub struct EventSource {
     pub queue: String,
     pub function: Function,
     pub batch_size: usize,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`: without it one failed record fails the batch.
+    pub report_batch_item_failures: bool,
 }
 
-fn q(id: &str, redrive: Option<(&str, u32)>) -> QueueDecl {
-    QueueDecl {
-        id: id.into(),
-        redrive: redrive.map(|(d, n)| (d.into(), n)),
+/// Something in the templates the tests cannot deploy, or a wiring that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WiringError(pub String);
+
+impl fmt::Display for WiringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-fn e(key: &str, v: EnvValue) -> (String, EnvValue) {
-    (key.to_string(), v)
+fn err<T>(message: impl Into<String>) -> Result<T, WiringError> {
+    Err(WiringError(message.into()))
 }
 
-/// The order platform as issue 5 describes it.
+/// The order-flow stacks' templates, synthesized from the stacks crate, as JSON by stack name.
+pub fn synthesized_templates() -> BTreeMap<String, Value> {
+    let app = order_platform::app().expect("the platform app builds");
+    let assembly = cfnkit::synth::synth(&app).expect("the platform synthesizes");
+    STACKS
+        .iter()
+        .map(|name| {
+            let stack = assembly
+                .stack(name)
+                .unwrap_or_else(|| panic!("the app has no stack {name}"));
+            let template = serde_json::from_str(&stack.template.to_json()).unwrap();
+            (name.to_string(), template)
+        })
+        .collect()
+}
+
+/// The platform as synthesized, with the simulated payment provider declining `payment_failure_percent`% of
+/// orders (a knob of the tests, not of the wiring: it overrides the function's `PAYMENT_FAILURE_PERCENT`).
 pub fn platform(payment_failure_percent: u32) -> Wiring {
-    use EnvValue::*;
-    let table = |t: &tables::TableSpec| TableName(t.name.to_string());
-    Wiring {
-        tables: tables::ALL
+    let mut w = load(&synthesized_templates()).unwrap_or_else(|e| panic!("{e}"));
+    w.check_routes().unwrap_or_else(|e| panic!("{e}"));
+    w.set_env(
+        Function::Payment,
+        env::PAYMENT_FAILURE_PERCENT,
+        EnvValue::Literal(payment_failure_percent.to_string()),
+    );
+    // How the tests observe notifications: an SQS inbox on each topic the handlers publish to.
+    w.observe(
+        Function::Payment,
+        env::CUSTOMER_NOTIFICATION_TOPIC_ARN,
+        "CustomerInbox",
+    );
+    w.observe(Function::DlqProcessor, env::OPS_ALERT_TOPIC_ARN, "OpsInbox");
+    w
+}
+
+/// A reference in a template, resolved to the resource it names.
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    /// `(logical ID, resource type, attribute)`; the attribute is `Ref` for a `Ref`.
+    Resource(String, String, String),
+    Literal(String),
+}
+
+struct Templates<'a> {
+    /// Every resource of the order-flow stacks by logical ID: (stack, resource).
+    resources: BTreeMap<String, (&'a str, &'a Value)>,
+    /// Export name -> (producer stack, output value).
+    exports: BTreeMap<String, (&'a str, &'a Value)>,
+}
+
+impl<'a> Templates<'a> {
+    fn new(templates: &'a BTreeMap<String, Value>) -> Result<Self, WiringError> {
+        let mut resources = BTreeMap::new();
+        let mut exports = BTreeMap::new();
+        for (stack, t) in templates {
+            for (id, r) in t["Resources"].as_object().into_iter().flatten() {
+                if let Some((other, _)) = resources.insert(id.clone(), (stack.as_str(), r)) {
+                    return err(format!(
+                        "logical ID {id} is in stacks {other} and {stack}: the tests name resources by \
+                         logical ID, rename one"
+                    ));
+                }
+            }
+            for o in t["Outputs"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, o)| o)
+            {
+                if let Some(name) = o["Export"]["Name"].as_str() {
+                    exports.insert(name.to_string(), (stack.as_str(), &o["Value"]));
+                }
+            }
+        }
+        Ok(Templates { resources, exports })
+    }
+
+    fn of_type<'s>(
+        &'s self,
+        type_name: &'s str,
+    ) -> impl Iterator<Item = (&'s str, &'a Value)> + 's {
+        self.resources
             .iter()
-            .map(|t| TableDecl {
-                id: t.name.into(),
-                partition_key: t.partition_key.into(),
+            .filter(move |(_, (_, r))| r["Type"] == type_name)
+            .map(|(id, (_, r))| (id.as_str(), *r))
+    }
+
+    fn resolve(&self, stack: &str, v: &Value) -> Result<Resolved, WiringError> {
+        let resource = |id: &str, attr: &str| match self.resources.get(id) {
+            Some((s, r)) if *s == stack => Ok(Resolved::Resource(
+                id.to_string(),
+                r["Type"].as_str().unwrap_or_default().to_string(),
+                attr.to_string(),
+            )),
+            _ => err(format!(
+                "{stack}: reference to {id}, which is not a resource of the stack"
+            )),
+        };
+        if let Some(s) = v.as_str() {
+            return Ok(Resolved::Literal(s.to_string()));
+        }
+        if let Some(n) = v.as_u64() {
+            return Ok(Resolved::Literal(n.to_string()));
+        }
+        if let Some(id) = v["Ref"].as_str() {
+            return resource(id, "Ref");
+        }
+        if let Some(args) = v["Fn::GetAtt"].as_array() {
+            if let [Value::String(id), Value::String(attr)] = args.as_slice() {
+                return resource(id, attr);
+            }
+        }
+        if let Some(name) = v["Fn::ImportValue"].as_str() {
+            let Some((producer, value)) = self.exports.get(name) else {
+                return err(format!("{stack} imports {name}, which no stack exports"));
+            };
+            return self.resolve(producer, value);
+        }
+        err(format!(
+            "{stack}: cannot resolve {v} to a resource or a literal"
+        ))
+    }
+
+    /// The logical ID of the resource of `type_name` that `v` names by `attribute` (`Ref`, `Arn`...).
+    fn resolve_to(
+        &self,
+        stack: &str,
+        v: &Value,
+        type_name: &str,
+        attributes: &[&str],
+        what: &str,
+    ) -> Result<String, WiringError> {
+        match self.resolve(stack, v)? {
+            Resolved::Resource(id, t, a) if t == type_name && attributes.contains(&a.as_str()) => {
+                Ok(id)
+            }
+            other => err(format!(
+                "{what}: expected the {attributes:?} of an {type_name}, got {other:?}"
+            )),
+        }
+    }
+}
+
+/// The handler a function resource runs, from the asset metadata `Code::asset`/`Code::cargo_bin` write
+/// (`cfnkit:asset`: the binary's name, or `{bin, ...}`).
+fn handler_of(id: &str, r: &Value) -> Result<Function, WiringError> {
+    let asset = &r["Metadata"]["cfnkit:asset"];
+    let bin = asset
+        .as_str()
+        .or_else(|| asset["bin"].as_str())
+        .ok_or_else(|| {
+            WiringError(format!(
+                "function {id} has no cfnkit:asset metadata naming its binary"
+            ))
+        })?;
+    Function::ALL
+        .into_iter()
+        .find(|f| f.binary_name() == bin)
+        .ok_or_else(|| {
+            WiringError(format!(
+                "function {id} runs {bin:?}, which is not a binary of order-handlers"
+            ))
+        })
+}
+
+/// Reads the wiring out of the order-flow stacks' templates (stack name -> template JSON).
+pub fn load(templates: &BTreeMap<String, Value>) -> Result<Wiring, WiringError> {
+    let t = Templates::new(templates)?;
+    let stack_of = |id: &str| t.resources[id].0;
+
+    let mut tables = Vec::new();
+    for (id, r) in t.of_type("AWS::DynamoDB::Table") {
+        let keys = r["Properties"]["KeySchema"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let [key] = keys.as_slice() else {
+            return err(format!(
+                "table {id} has key schema {keys:?}; the handlers use one partition key"
+            ));
+        };
+        let name = key["AttributeName"].as_str().unwrap_or_default();
+        let typed = r["Properties"]["AttributeDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["AttributeName"] == name && d["AttributeType"] == "S");
+        if key["KeyType"] != "HASH" || !typed {
+            return err(format!(
+                "table {id}: the handlers need a string partition key, got {key}"
+            ));
+        }
+        tables.push(TableDecl {
+            id: id.to_string(),
+            partition_key: name.to_string(),
+        });
+    }
+
+    let topics = t
+        .of_type("AWS::SNS::Topic")
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let buses = t
+        .of_type("AWS::Events::EventBus")
+        .map(|(id, _)| id.to_string())
+        .collect();
+
+    let mut queues: Vec<QueueDecl> = Vec::new();
+    for (id, r) in t.of_type("AWS::SQS::Queue") {
+        let redrive = match r["Properties"].get("RedrivePolicy") {
+            None => None,
+            Some(p) => {
+                let dlq = t.resolve_to(
+                    stack_of(id),
+                    &p["deadLetterTargetArn"],
+                    "AWS::SQS::Queue",
+                    &["Arn"],
+                    &format!("redrive policy of queue {id}"),
+                )?;
+                let max = p["maxReceiveCount"].as_u64().ok_or_else(|| {
+                    WiringError(format!(
+                        "queue {id}: maxReceiveCount {}",
+                        p["maxReceiveCount"]
+                    ))
+                })?;
+                Some((dlq, max as u32))
+            }
+        };
+        queues.push(QueueDecl {
+            id: id.to_string(),
+            redrive,
+        });
+    }
+    // Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
+    queues.sort_by_key(|q| q.redrive.is_some());
+
+    let mut function_ids: BTreeMap<String, Function> = BTreeMap::new();
+    let mut functions = Vec::new();
+    for (id, r) in t.of_type("AWS::Lambda::Function") {
+        let function = handler_of(id, r)?;
+        if function_ids.values().any(|f| *f == function) {
+            return err(format!("two functions run {}", function.binary_name()));
+        }
+        function_ids.insert(id.to_string(), function);
+        let mut env = Vec::new();
+        for (name, v) in r["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let value = match t.resolve(stack_of(id), v)? {
+                Resolved::Literal(l) => EnvValue::Literal(l),
+                Resolved::Resource(rid, ty, attr) => match (ty.as_str(), attr.as_str()) {
+                    ("AWS::DynamoDB::Table", "Ref") => EnvValue::TableName(rid),
+                    ("AWS::SQS::Queue", "Ref" | "QueueUrl") => EnvValue::QueueUrl(rid),
+                    ("AWS::SNS::Topic", "Ref" | "TopicArn") => EnvValue::TopicArn(rid),
+                    ("AWS::Events::EventBus", "Ref" | "Name") => EnvValue::BusName(rid),
+                    _ => {
+                        return err(format!(
+                            "function {id}: {name} is the {attr} of {rid} ({ty}), which the tests cannot give it"
+                        ))
+                    }
+                },
+            };
+            env.push((name.clone(), value));
+        }
+        let missing: Vec<_> = env::required_by(function)
+            .iter()
+            .filter(|v| !env.iter().any(|(k, _)| k == *v))
+            .collect();
+        if !missing.is_empty() {
+            return err(format!(
+                "function {id} ({}) lacks {missing:?}",
+                function.binary_name()
+            ));
+        }
+        let dead_letter_queue = r["Properties"]["DeadLetterConfig"]
+            .get("TargetArn")
+            .map(|arn| {
+                t.resolve_to(
+                    stack_of(id),
+                    arn,
+                    "AWS::SQS::Queue",
+                    &["Arn"],
+                    &format!("DLQ of function {id}"),
+                )
             })
-            .collect(),
-        topics: vec!["OpsAlertTopic".into(), "CustomerNotificationTopic".into()],
-        queues: vec![
-            q("InventoryDlq", None),
-            q("InventoryQueue", Some(("InventoryDlq", 3))),
-            q("CompensationDlq", None),
-            q("CompensationQueue", Some(("CompensationDlq", 3))),
-            q("PaymentDlq", None),
-            q("PaymentQueue", Some(("PaymentDlq", 3))),
-            q("ShippingDlq", None),
-            q("ShippingQueue", Some(("ShippingDlq", 3))),
-            q("CustomerInbox", None),
-            q("OpsInbox", None),
-        ],
-        rules: vec![
-            RuleDecl {
-                id: "OrderPlacedToInventory".into(),
-                pattern: EventPattern::of::<OrderPlaced>().to_value(),
-                target: Target::Queue("InventoryQueue".into()),
-            },
-            RuleDecl {
-                id: "PaymentFailedToCompensation".into(),
-                pattern: EventPattern::of::<PaymentFailed>().to_value(),
-                target: Target::Queue("CompensationQueue".into()),
-            },
-            RuleDecl {
-                id: "StockConfirmedToPayment".into(),
-                pattern: EventPattern::of::<StockConfirmation>()
-                    .detail_equals("stockConfirmed", true)
-                    .to_value(),
-                target: Target::Queue("PaymentQueue".into()),
-            },
-            RuleDecl {
-                id: "PaymentConfirmedToShipping".into(),
-                pattern: EventPattern::of::<PaymentConfirmation>().to_value(),
-                target: Target::Queue("ShippingQueue".into()),
-            },
-            RuleDecl {
-                id: "StockConfirmationToOrder".into(),
-                pattern: EventPattern::of::<StockConfirmation>().to_value(),
-                target: Target::Function(Function::OrderEvents),
-            },
-            RuleDecl {
-                id: "PaymentConfirmationToOrder".into(),
-                pattern: EventPattern::of::<PaymentConfirmation>().to_value(),
-                target: Target::Function(Function::OrderEvents),
-            },
-            RuleDecl {
-                id: "PaymentFailedToOrder".into(),
-                pattern: EventPattern::of::<PaymentFailed>().to_value(),
-                target: Target::Function(Function::OrderEvents),
-            },
-            RuleDecl {
-                id: "ShipmentCreatedToOrder".into(),
-                pattern: EventPattern::of::<ShipmentCreated>().to_value(),
-                target: Target::Function(Function::OrderEvents),
-            },
-        ],
-        functions: vec![
-            FunctionDecl {
-                function: Function::OrderApi,
-                env: vec![
-                    e(env::ORDERS_TABLE, table(&tables::ORDERS)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                ],
-            },
-            FunctionDecl {
-                function: Function::OrderEvents,
-                env: vec![
-                    e(env::ORDERS_TABLE, table(&tables::ORDERS)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                ],
-            },
-            FunctionDecl {
-                function: Function::Inventory,
-                env: vec![
-                    e(env::INVENTORY_TABLE, table(&tables::INVENTORY)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                ],
-            },
-            FunctionDecl {
-                function: Function::InventoryCompensation,
-                env: vec![
-                    e(env::INVENTORY_TABLE, table(&tables::INVENTORY)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                ],
-            },
-            FunctionDecl {
-                function: Function::Payment,
-                env: vec![
-                    e(env::PAYMENTS_TABLE, table(&tables::PAYMENTS)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                    e(
-                        env::CUSTOMER_NOTIFICATION_TOPIC_ARN,
-                        TopicArn("CustomerNotificationTopic".into()),
+            .transpose()?;
+        functions.push(FunctionDecl {
+            function,
+            id: id.to_string(),
+            env,
+            dead_letter_queue,
+        });
+    }
+    let missing: Vec<_> = Function::ALL
+        .iter()
+        .filter(|f| !function_ids.values().any(|g| g == *f))
+        .map(|f| f.binary_name())
+        .collect();
+    if !missing.is_empty() {
+        return err(format!("no function runs {missing:?}"));
+    }
+    let function_named = |stack: &str, v: &Value, what: &str| -> Result<Function, WiringError> {
+        let id = t.resolve_to(stack, v, "AWS::Lambda::Function", &["Ref", "Arn"], what)?;
+        Ok(function_ids[&id])
+    };
+
+    let mut rules = Vec::new();
+    for (id, r) in t.of_type("AWS::Events::Rule") {
+        let stack = stack_of(id);
+        let p = &r["Properties"];
+        if p["State"] == "DISABLED" {
+            continue;
+        }
+        let bus = p
+            .get("EventBusName")
+            .map(|b| {
+                t.resolve_to(
+                    stack,
+                    b,
+                    "AWS::Events::EventBus",
+                    &["Ref", "Name"],
+                    &format!("bus of rule {id}"),
+                )
+            })
+            .transpose()?;
+        let Some(pattern) = p.get("EventPattern").filter(|v| v.is_object()) else {
+            return err(format!("rule {id} has no event pattern object"));
+        };
+        let mut targets = Vec::new();
+        for target in p["Targets"].as_array().into_iter().flatten() {
+            let what = format!("target of rule {id}");
+            targets.push(match t.resolve(stack, &target["Arn"])? {
+                Resolved::Resource(q, ty, a) if ty == "AWS::SQS::Queue" && a == "Arn" => {
+                    Target::Queue(q)
+                }
+                Resolved::Resource(..) => {
+                    Target::Function(function_named(stack, &target["Arn"], &what)?)
+                }
+                other => {
+                    return err(format!(
+                        "{what}: {other:?} is neither a queue nor a function"
+                    ))
+                }
+            });
+            if target.get("InputTransformer").is_some() || target.get("Input").is_some() {
+                return err(format!(
+                    "{what}: the handlers expect whole EventBridge events, not transformed input"
+                ));
+            }
+        }
+        rules.push(RuleDecl {
+            id: id.to_string(),
+            bus,
+            pattern: pattern.clone(),
+            targets,
+        });
+    }
+
+    let mut event_sources = Vec::new();
+    for (id, r) in t.of_type("AWS::Lambda::EventSourceMapping") {
+        let stack = stack_of(id);
+        let p = &r["Properties"];
+        if p["Enabled"] == false {
+            continue;
+        }
+        let what = format!("event source mapping {id}");
+        event_sources.push(EventSource {
+            queue: t.resolve_to(
+                stack,
+                &p["EventSourceArn"],
+                "AWS::SQS::Queue",
+                &["Arn"],
+                &what,
+            )?,
+            function: function_named(stack, &p["FunctionName"], &what)?,
+            batch_size: p["BatchSize"].as_u64().unwrap_or(10) as usize,
+            report_batch_item_failures: p["FunctionResponseTypes"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("ReportBatchItemFailures"))),
+        });
+    }
+
+    let mut subscriptions = Vec::new();
+    for (id, r) in t.of_type("AWS::SNS::Subscription") {
+        let stack = stack_of(id);
+        let p = &r["Properties"];
+        if p["Protocol"] != "sqs" {
+            continue;
+        }
+        let what = format!("subscription {id}");
+        subscriptions.push((
+            t.resolve_to(
+                stack,
+                &p["TopicArn"],
+                "AWS::SNS::Topic",
+                &["Ref", "TopicArn"],
+                &what,
+            )?,
+            t.resolve_to(stack, &p["Endpoint"], "AWS::SQS::Queue", &["Arn"], &what)?,
+        ));
+    }
+
+    Ok(Wiring {
+        tables,
+        topics,
+        queues,
+        buses,
+        rules,
+        functions,
+        event_sources,
+        subscriptions,
+    })
+}
+
+/// Whether an event matches an EventBridge pattern, for the parts of the pattern language the platform uses:
+/// nested objects and arrays of exact values.
+pub fn matches(pattern: &Value, event: &Value) -> bool {
+    let Some(fields) = pattern.as_object() else {
+        return false;
+    };
+    fields.iter().all(|(k, p)| match (p, event.get(k)) {
+        (Value::Object(_), Some(e)) => matches(p, e),
+        (Value::Array(allowed), Some(e)) => match e {
+            Value::Array(values) => values.iter().any(|v| allowed.contains(v)),
+            v => allowed.contains(v),
+        },
+        _ => false,
+    })
+}
+
+fn sample<E: DomainEvent>(detail: Value) -> (String, Value) {
+    let name = format!("{} {detail}", E::DETAIL_TYPE);
+    let event = json!({"source": E::SOURCE, "detail-type": E::DETAIL_TYPE, "detail": detail});
+    (name, event)
+}
+
+impl Wiring {
+    /// The functions an event published on the platform bus reaches: rules matching it, their targets, and the
+    /// event source mappings of target queues.
+    pub fn route(&self, bus: &str, event: &Value) -> Vec<Function> {
+        let mut reached = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.bus.as_deref() == Some(bus)) {
+            if !matches(&rule.pattern, event) {
+                continue;
+            }
+            for target in &rule.targets {
+                match target {
+                    Target::Function(f) => reached.push(*f),
+                    Target::Queue(q) => reached.extend(
+                        self.event_sources
+                            .iter()
+                            .filter(|s| s.queue == *q)
+                            .map(|s| s.function),
                     ),
-                    e(
-                        env::PAYMENT_FAILURE_PERCENT,
-                        Literal(payment_failure_percent.to_string()),
-                    ),
-                ],
-            },
-            FunctionDecl {
-                function: Function::Shipping,
-                env: vec![
-                    e(env::SHIPMENTS_TABLE, table(&tables::SHIPMENTS)),
-                    e(env::EVENT_BUS_NAME, BusName),
-                ],
-            },
-            FunctionDecl {
-                function: Function::DlqProcessor,
-                env: vec![
-                    e(env::SHIPMENTS_TABLE, table(&tables::SHIPMENTS)),
-                    e(env::REDRIVE_QUEUE_URL, QueueUrl("ShippingQueue".into())),
-                    e(env::OPS_ALERT_TOPIC_ARN, TopicArn("OpsAlertTopic".into())),
-                    e(env::MAX_REDRIVES, Literal("2".into())),
-                ],
-            },
-        ],
-        event_sources: vec![
-            EventSource {
-                queue: "InventoryQueue".into(),
-                function: Function::Inventory,
-                batch_size: 5,
-            },
-            EventSource {
-                queue: "CompensationQueue".into(),
-                function: Function::InventoryCompensation,
-                batch_size: 5,
-            },
-            EventSource {
-                queue: "PaymentQueue".into(),
-                function: Function::Payment,
-                batch_size: 5,
-            },
-            EventSource {
-                queue: "ShippingQueue".into(),
-                function: Function::Shipping,
-                batch_size: 5,
-            },
-            EventSource {
-                queue: "ShippingDlq".into(),
-                function: Function::DlqProcessor,
-                batch_size: 5,
-            },
-        ],
-        subscriptions: vec![
-            ("CustomerNotificationTopic".into(), "CustomerInbox".into()),
-            ("OpsAlertTopic".into(), "OpsInbox".into()),
-        ],
+                }
+            }
+        }
+        reached.sort();
+        reached
+    }
+
+    /// Checks that each event of the order flow reaches exactly the functions that handle it (the table in
+    /// runtime/README.md), through the loaded rules, targets and event source mappings.
+    pub fn check_routes(&self) -> Result<(), WiringError> {
+        use Function::*;
+        let expected = [
+            (sample::<OrderPlaced>(json!({})), vec![Inventory]),
+            (
+                sample::<StockConfirmation>(json!({"stockConfirmed": true})),
+                vec![OrderEvents, Payment],
+            ),
+            (
+                sample::<StockConfirmation>(json!({"stockConfirmed": false})),
+                vec![OrderEvents],
+            ),
+            (
+                sample::<PaymentConfirmation>(json!({})),
+                vec![OrderEvents, Shipping],
+            ),
+            (
+                sample::<PaymentFailed>(json!({})),
+                vec![OrderEvents, InventoryCompensation],
+            ),
+            (sample::<ShipmentCreated>(json!({})), vec![OrderEvents]),
+        ];
+        let [bus] = self.buses.as_slice() else {
+            return err(format!(
+                "the platform has one event bus, the templates have {:?}",
+                self.buses
+            ));
+        };
+        let mut problems = Vec::new();
+        for ((name, event), mut want) in expected {
+            want.sort();
+            let got = self.route(bus, &event);
+            if got != want {
+                problems.push(format!(
+                    "{name} reaches {got:?}, the handlers expect {want:?}"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            err(format!(
+                "events on bus {bus} are routed wrong:\n  {}",
+                problems.join("\n  ")
+            ))
+        }
+    }
+
+    /// Sets (or replaces) one variable of a function's environment.
+    pub fn set_env(&mut self, f: Function, name: &str, value: EnvValue) {
+        let decl = self
+            .functions
+            .iter_mut()
+            .find(|d| d.function == f)
+            .expect("loaded");
+        decl.env.retain(|(k, _)| k != name);
+        decl.env.push((name.to_string(), value));
+    }
+
+    /// Adds a queue `inbox` subscribed to the topic `f` publishes to through its variable `var`.
+    pub fn observe(&mut self, f: Function, var: &str, inbox: &str) {
+        let decl = self
+            .functions
+            .iter()
+            .find(|d| d.function == f)
+            .expect("loaded");
+        let topic = match decl.env.iter().find(|(k, _)| k == var) {
+            Some((_, EnvValue::TopicArn(t))) => t.clone(),
+            other => panic!("{} has no topic in {var}: {other:?}", f.binary_name()),
+        };
+        self.queues.push(QueueDecl {
+            id: inbox.to_string(),
+            redrive: None,
+        });
+        self.subscriptions.push((topic, inbox.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synthesized_platform_routes_every_event_to_its_handlers() {
+        let w = load(&synthesized_templates()).unwrap();
+        w.check_routes().unwrap();
+        assert!(w.event_sources.iter().all(|s| s.report_batch_item_failures));
+    }
+
+    #[test]
+    fn a_missing_rule_is_detected() {
+        let mut templates = synthesized_templates();
+        let payment = templates.get_mut("Payment").unwrap();
+        let resources = payment["Resources"].as_object_mut().unwrap();
+        let rule = resources
+            .iter()
+            .find(|(_, r)| r["Type"] == "AWS::Events::Rule")
+            .map(|(id, _)| id.clone())
+            .expect("the Payment stack has a rule");
+        resources.remove(&rule);
+        let e = load(&templates)
+            .unwrap()
+            .check_routes()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("StockConfirmation {\"stockConfirmed\":true} reaches [OrderEvents], the handlers expect [OrderEvents, Payment]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_pattern_is_detected() {
+        let mut templates = synthesized_templates();
+        let payment = templates.get_mut("Payment").unwrap();
+        for r in payment["Resources"].as_object_mut().unwrap().values_mut() {
+            if r["Type"] == "AWS::Events::Rule" {
+                r["Properties"]["EventPattern"]["detail"] = json!({"stockConfirmed": [false]});
+            }
+        }
+        let e = load(&templates)
+            .unwrap()
+            .check_routes()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("{\"stockConfirmed\":false} reaches [OrderEvents, Payment]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_function_without_its_variables_is_refused() {
+        let mut templates = synthesized_templates();
+        for r in templates.get_mut("Shipping").unwrap()["Resources"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+        {
+            if let Some(vars) = r["Properties"]["Environment"]["Variables"].as_object_mut() {
+                vars.remove(env::REDRIVE_QUEUE_URL);
+            }
+        }
+        let e = load(&templates).unwrap_err().to_string();
+        assert!(
+            e.contains("(dlq_processor) lacks [\"REDRIVE_QUEUE_URL\"]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn patterns_match_like_eventbridge() {
+        let p = json!({"source": ["a"], "detail": {"ok": [true]}});
+        assert!(matches(
+            &p,
+            &json!({"source": "a", "detail": {"ok": true, "x": 1}})
+        ));
+        assert!(!matches(
+            &p,
+            &json!({"source": "a", "detail": {"ok": false}})
+        ));
+        assert!(!matches(&p, &json!({"source": "a", "detail": {}})));
+        assert!(!matches(
+            &p,
+            &json!({"source": "b", "detail": {"ok": true}})
+        ));
     }
 }
