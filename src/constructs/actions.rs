@@ -82,6 +82,10 @@ pub const KINESIS_READ: &[&str] = &[
     "kinesis:ListStreams",
     "kinesis:DescribeStreamConsumer",
 ];
+/// What reading a stream encrypted with a customer-managed key needs of the key.
+pub const KINESIS_KMS_READ: &[&str] = &["kms:Decrypt"];
+/// What writing to such a stream needs of the key: a data key for the records.
+pub const KINESIS_KMS_WRITE: &[&str] = &["kms:GenerateDataKey"];
 
 // DynamoDB
 /// Reading items.
@@ -112,20 +116,46 @@ pub const DYNAMODB_STREAM_READ: &[&str] = &[
 /// Listing streams: AWS allows no narrower resource than `*` for it.
 pub const DYNAMODB_LIST_STREAMS: &[&str] = &["dynamodb:ListStreams"];
 
-// S3
-/// Reading objects.
-pub const S3_READ: &[&str] = &["s3:GetObject*", "s3:GetBucket*", "s3:List*"];
-/// Writing objects.
+// S3 (named actions where AWS CDK writes `s3:GetObject*`-style wildcards, so IAM5 has nothing to report and a
+// reviewer sees exactly what is allowed)
+/// Reading objects, their versions, attributes and tags (on `<bucket ARN>/<pattern>`).
+pub const S3_READ_OBJECTS: &[&str] = &[
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+];
+/// What readers need on the bucket itself: listing keys and versions, and the bucket's region (SDKs ask).
+pub const S3_READ_BUCKET: &[&str] = &[
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:GetBucketLocation",
+];
+/// Writing objects (and their tags), and aborting the writer's multipart uploads.
 pub const S3_PUT: &[&str] = &[
     "s3:PutObject",
-    "s3:PutObjectLegalHold",
-    "s3:PutObjectRetention",
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
-    "s3:Abort*",
+    "s3:AbortMultipartUpload",
 ];
-/// Deleting objects.
-pub const S3_DELETE: &[&str] = &["s3:DeleteObject*"];
+/// Deleting objects and versions.
+pub const S3_DELETE: &[&str] = &[
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+];
+/// Every S3 action: only ever used in the `Deny` of the TLS-only bucket policy.
+pub const S3_ALL: &[&str] = &["s3:*"];
+/// What S3 server access log delivery (`logging.s3.amazonaws.com`) needs in the log bucket's policy.
+pub const S3_LOG_DELIVERY: &[&str] = &["s3:PutObject"];
+/// What reading objects encrypted with a customer-managed key needs of the key.
+pub const S3_KMS_READ: &[&str] = &["kms:Decrypt"];
+/// What writing objects with a customer-managed key needs: a data key per object, and decrypting it again to
+/// complete a multipart upload.
+pub const S3_KMS_WRITE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 
 // Secrets Manager
 /// Reading a secret's value.
@@ -133,26 +163,27 @@ pub const SECRETS_READ: &[&str] = &[
     "secretsmanager:GetSecretValue",
     "secretsmanager:DescribeSecret",
 ];
+/// Writing a secret's value.
+pub const SECRETS_WRITE: &[&str] = &[
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
+];
+/// What a rotation function does to the secret it rotates: read it, write the new version, move the stages.
+pub const SECRETS_ROTATE: &[&str] = &[
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+];
+/// What reading a secret encrypted with a customer-managed key needs of the key (through Secrets Manager only).
+pub const SECRETS_KMS_READ: &[&str] = &["kms:Decrypt"];
+/// What writing such a secret needs of the key: a data key for the new version (through Secrets Manager only).
+pub const SECRETS_KMS_WRITE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 
 // CloudWatch Logs
 /// Writing to a log group (what a function's role needs for its own log group).
 pub const LOGS_WRITE: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
-
-/// What API Gateway's account-wide CloudWatch role needs to write execution and access logs (the actions of the
-/// AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs, which cdk-nag IAM4 keeps us from attaching).
-pub const LOGS_APIGATEWAY_PUSH: &[&str] = &[
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
-    "logs:DescribeLogStreams",
-    "logs:PutLogEvents",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
-];
-
-// API Gateway
-/// Calling an IAM-authorized API method.
-pub const EXECUTE_API_INVOKE: &[&str] = &["execute-api:Invoke"];
 
 // X-Ray
 /// Sending traces: AWS allows no narrower resource than `*` for these.

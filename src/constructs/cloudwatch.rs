@@ -133,22 +133,15 @@ impl Metric {
 
 /// `ApproximateNumberOfMessagesVisible` of a queue (maximum over 5 minutes): the backlog.
 pub fn metric_approximate_number_of_messages_visible(queue: &Queue) -> Metric {
-    queue_metric(queue, "ApproximateNumberOfMessagesVisible").statistic(Statistic::Maximum)
+    queue.metric_approximate_number_of_messages_visible()
 }
 /// `ApproximateAgeOfOldestMessage` of a queue (maximum over 5 minutes): how far behind the consumers are.
 pub fn metric_approximate_age_of_oldest_message(queue: &Queue) -> Metric {
-    queue_metric(queue, "ApproximateAgeOfOldestMessage").statistic(Statistic::Maximum)
+    queue.metric_approximate_age_of_oldest_message()
 }
 /// `NumberOfMessagesSent` to a queue (sum over 5 minutes).
 pub fn metric_number_of_messages_sent(queue: &Queue) -> Metric {
-    queue_metric(queue, "NumberOfMessagesSent").statistic(Statistic::Sum)
-}
-
-fn queue_metric(queue: &Queue, name: &str) -> Metric {
-    let (namespace, dimensions) = queue.metric_name_dimensions();
-    dimensions
-        .into_iter()
-        .fold(Metric::new(namespace, name), |m, (k, v)| m.dimension(k, v))
+    queue.metric_number_of_messages_sent()
 }
 
 /// How an alarm compares the metric with the threshold.

@@ -163,6 +163,19 @@ impl PolicyStatement {
         self.condition("StringEquals", "aws:SourceAccount", fns::account_id())
     }
 
+    /// The TLS-only statement of a resource policy: deny `actions` on `resources` to anyone when the request is
+    /// not made over TLS (`aws:SecureTransport` false). SQS4, SNS3 and S10 of cdk-nag look for it.
+    pub fn deny_insecure_transport<R: Into<Val<String>>>(
+        actions: &[&str],
+        resources: impl IntoIterator<Item = R>,
+    ) -> Self {
+        PolicyStatement::deny()
+            .actions(actions)
+            .principal(Principal::Anyone)
+            .resources(resources)
+            .condition("Bool", "aws:SecureTransport", "false")
+    }
+
     /// The effect.
     pub fn effect(&self) -> Effect {
         self.effect
@@ -293,6 +306,43 @@ impl PolicyDocument {
                 Value::List(self.statements.iter().map(|s| s.to_value()).collect()),
             ),
         ]))
+    }
+}
+
+/// A resource policy kept by a construct (a queue policy, a topic policy, a bucket policy): the document, and
+/// the L1 policy resource once the first statement made it. Every added statement rewrites the L1's document, so
+/// statements added after the policy was created still land in the template.
+#[derive(Debug)]
+pub(crate) struct ResourcePolicy<H> {
+    document: PolicyDocument,
+    handle: Option<H>,
+}
+
+impl<H: Clone> ResourcePolicy<H> {
+    pub(crate) fn new() -> Self {
+        ResourcePolicy {
+            document: PolicyDocument::new(),
+            handle: None,
+        }
+    }
+    /// Adds `statement`; `create` makes the policy resource from the document the first time, `update` sets the
+    /// document of the existing one afterwards.
+    pub(crate) fn add(
+        &mut self,
+        statement: PolicyStatement,
+        create: impl FnOnce(Val<Json>) -> H,
+        update: impl FnOnce(&H, Val<Json>),
+    ) {
+        self.document.add(statement);
+        let document = self.document.to_json();
+        match &self.handle {
+            Some(h) => update(h, document),
+            None => self.handle = Some(create(document)),
+        }
+    }
+    /// The policy resource, once a statement made it.
+    pub(crate) fn handle(&self) -> Option<H> {
+        self.handle.clone()
     }
 }
 

@@ -13,6 +13,7 @@ use l1::function as fl1;
 use super::cloudwatch::{Metric, Statistic};
 use super::dynamodb::Table;
 use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::kinesis::Stream;
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
 use super::sqs::Queue;
@@ -809,6 +810,17 @@ impl<'a> KinesisEventSource<'a> {
             id: id.into(),
             stream_arn: stream_arn.into(),
             key: None,
+            options: StreamOptions::new(starting_position),
+        }
+    }
+    /// Reads a [`Stream`] construct from `starting_position`: the mapping is named after the stream
+    /// (`<function>/<StreamId>EventSource`) and the function is granted decrypting with the stream's
+    /// customer-managed key when it has one.
+    pub fn from_stream(stream: &'a Stream, starting_position: StartingPosition) -> Self {
+        KinesisEventSource {
+            id: stream.id().to_owned(),
+            stream_arn: stream.stream_arn(),
+            key: stream.encryption_key(),
             options: StreamOptions::new(starting_position),
         }
     }

@@ -7,7 +7,7 @@ use cfnkit_core::{RemovalPolicy, Val, Value};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::sns as l1;
 
-use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::sqs::Queue;
 use super::{actions, construct_id, ConstructError, LambdaTarget, OwnScope};
@@ -51,19 +51,13 @@ impl Default for TopicProps<'_> {
     }
 }
 
-#[derive(Debug)]
-struct TopicState {
-    policy: PolicyDocument,
-    policy_handle: Option<l1::TopicPolicyHandle>,
-}
-
 /// An SNS topic: encrypted at rest and TLS-only by default.
 #[derive(Clone, Debug)]
 pub struct Topic {
     scope: OwnScope,
     handle: l1::TopicHandle,
     key: Option<Key>,
-    state: Rc<RefCell<TopicState>>,
+    policy: Rc<RefCell<ResourcePolicy<l1::TopicPolicyHandle>>>,
 }
 
 impl Topic {
@@ -107,38 +101,30 @@ impl Topic {
             scope: OwnScope(scope),
             handle,
             key,
-            state: Rc::new(RefCell::new(TopicState {
-                policy: PolicyDocument::new(),
-                policy_handle: None,
-            })),
+            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
         };
         if props.enforce_ssl {
-            topic.add_to_resource_policy(
-                PolicyStatement::deny()
-                    .actions(actions::SNS_PUBLISH)
-                    .principal(Principal::Anyone)
-                    .resource(topic.topic_arn())
-                    .condition("Bool", "aws:SecureTransport", "false"),
-            );
+            topic.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
+                actions::SNS_PUBLISH,
+                [topic.topic_arn()],
+            ));
         }
         Ok(topic)
     }
 
     /// Adds a statement to the topic policy (`<Id>Policy`, created with the first statement).
     pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
-        let mut state = self.state.borrow_mut();
-        state.policy.add(statement);
-        let document = state.policy.to_json();
-        match &state.policy_handle {
-            Some(h) => h.resource_mut().policy_document = Some(document),
-            None => {
+        self.policy.borrow_mut().add(
+            statement,
+            |document| {
                 let policy = l1::TopicPolicy {
                     policy_document: Some(document),
                     topics: Some(Val::from(vec![self.topic_arn()])),
                 };
-                state.policy_handle = Some(self.scope.add("Policy", policy));
-            }
-        }
+                self.scope.add("Policy", policy)
+            },
+            |h, document| h.resource_mut().policy_document = Some(document),
+        );
     }
 
     /// Lets an AWS service (`events.amazonaws.com`, `cloudwatch.amazonaws.com`) publish to the topic, on behalf
@@ -275,7 +261,7 @@ impl Topic {
     }
     /// The topic policy, once it exists (it does by default: the TLS-only statement).
     pub fn policy(&self) -> Option<l1::TopicPolicyHandle> {
-        self.state.borrow().policy_handle.clone()
+        self.policy.borrow().handle()
     }
     /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
     pub fn handle(&self) -> &l1::TopicHandle {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::sqs as l1;
 
-use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::cloudwatch::{Metric, Statistic};
+use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::{actions, seconds_in, ConstructError, OwnScope};
 use crate::Scope;
@@ -102,12 +103,6 @@ pub struct DeadLetterQueue {
     pub max_receive_count: u32,
 }
 
-#[derive(Debug)]
-struct QueueState {
-    policy: PolicyDocument,
-    policy_handle: Option<l1::QueuePolicyHandle>,
-}
-
 /// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
 #[derive(Clone, Debug)]
 pub struct Queue {
@@ -116,7 +111,7 @@ pub struct Queue {
     key: Option<Key>,
     dead_letter: Option<Box<DeadLetterQueue>>,
     visibility_timeout: Option<Duration>,
-    state: Rc<RefCell<QueueState>>,
+    policy: Rc<RefCell<ResourcePolicy<l1::QueuePolicyHandle>>>,
 }
 
 impl Queue {
@@ -259,38 +254,30 @@ impl Queue {
             key,
             dead_letter: dead_letter.map(Box::new),
             visibility_timeout: props.visibility_timeout,
-            state: Rc::new(RefCell::new(QueueState {
-                policy: PolicyDocument::new(),
-                policy_handle: None,
-            })),
+            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
         };
         if props.enforce_ssl {
-            queue.add_to_resource_policy(
-                PolicyStatement::deny()
-                    .actions(actions::SQS_ALL)
-                    .principal(Principal::Anyone)
-                    .resource(queue.queue_arn())
-                    .condition("Bool", "aws:SecureTransport", "false"),
-            );
+            queue.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
+                actions::SQS_ALL,
+                [queue.queue_arn()],
+            ));
         }
         Ok(queue)
     }
 
     /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
     pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
-        let mut state = self.state.borrow_mut();
-        state.policy.add(statement);
-        let document = state.policy.to_json();
-        match &state.policy_handle {
-            Some(h) => h.resource_mut().policy_document = Some(document),
-            None => {
+        self.policy.borrow_mut().add(
+            statement,
+            |document| {
                 let policy = l1::QueuePolicy {
                     policy_document: Some(document),
                     queues: Some(Val::from(vec![self.queue_url()])),
                 };
-                state.policy_handle = Some(self.scope.add("Policy", policy));
-            }
-        }
+                self.scope.add("Policy", policy)
+            },
+            |h, document| h.resource_mut().policy_document = Some(document),
+        );
     }
 
     /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
@@ -348,6 +335,60 @@ impl Queue {
     pub fn metric_name_dimensions(&self) -> (&'static str, Vec<(&'static str, Val<String>)>) {
         ("AWS/SQS", vec![("QueueName", self.queue_name())])
     }
+    /// A metric of the queue (`AWS/SQS`, dimension `QueueName`), averaged over 5 minutes until told otherwise.
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        let (namespace, dimensions) = self.metric_name_dimensions();
+        dimensions
+            .into_iter()
+            .fold(Metric::new(namespace, metric_name), |m, (k, v)| {
+                m.dimension(k, v)
+            })
+    }
+    /// `ApproximateNumberOfMessagesVisible` (maximum over 5 minutes): the backlog waiting for a consumer.
+    pub fn metric_approximate_number_of_messages_visible(&self) -> Metric {
+        self.metric("ApproximateNumberOfMessagesVisible")
+            .statistic(Statistic::Maximum)
+    }
+    /// `ApproximateNumberOfMessagesNotVisible` (maximum over 5 minutes): messages received and in flight.
+    pub fn metric_approximate_number_of_messages_not_visible(&self) -> Metric {
+        self.metric("ApproximateNumberOfMessagesNotVisible")
+            .statistic(Statistic::Maximum)
+    }
+    /// `ApproximateNumberOfMessagesDelayed` (maximum over 5 minutes): messages not yet visible because of a
+    /// delivery delay.
+    pub fn metric_approximate_number_of_messages_delayed(&self) -> Metric {
+        self.metric("ApproximateNumberOfMessagesDelayed")
+            .statistic(Statistic::Maximum)
+    }
+    /// `ApproximateAgeOfOldestMessage` (maximum over 5 minutes, in seconds): how far behind the consumers are.
+    pub fn metric_approximate_age_of_oldest_message(&self) -> Metric {
+        self.metric("ApproximateAgeOfOldestMessage")
+            .statistic(Statistic::Maximum)
+    }
+    /// `NumberOfMessagesSent` (sum over 5 minutes).
+    pub fn metric_number_of_messages_sent(&self) -> Metric {
+        self.metric("NumberOfMessagesSent")
+            .statistic(Statistic::Sum)
+    }
+    /// `NumberOfMessagesReceived` (sum over 5 minutes).
+    pub fn metric_number_of_messages_received(&self) -> Metric {
+        self.metric("NumberOfMessagesReceived")
+            .statistic(Statistic::Sum)
+    }
+    /// `NumberOfMessagesDeleted` (sum over 5 minutes): messages consumed successfully.
+    pub fn metric_number_of_messages_deleted(&self) -> Metric {
+        self.metric("NumberOfMessagesDeleted")
+            .statistic(Statistic::Sum)
+    }
+    /// `NumberOfEmptyReceives` (sum over 5 minutes): polls that found nothing.
+    pub fn metric_number_of_empty_receives(&self) -> Metric {
+        self.metric("NumberOfEmptyReceives")
+            .statistic(Statistic::Sum)
+    }
+    /// `SentMessageSize` (average over 5 minutes, in bytes).
+    pub fn metric_sent_message_size(&self) -> Metric {
+        self.metric("SentMessageSize")
+    }
     /// Whether this is a FIFO queue.
     pub fn is_fifo(&self) -> bool {
         self.handle
@@ -371,7 +412,7 @@ impl Queue {
     }
     /// The queue policy, once it exists (it does by default: the TLS-only statement).
     pub fn policy(&self) -> Option<l1::QueuePolicyHandle> {
-        self.state.borrow().policy_handle.clone()
+        self.policy.borrow().handle()
     }
     /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
     pub fn handle(&self) -> &l1::QueueHandle {
