@@ -1,5 +1,4 @@
-//! checkov and the rule pack on the example stacks of the construct tests. checkov is required in CI (which
-//! installs it into `.ci/venv-checkov` before the tests run) and skipped with a note elsewhere.
+//! checkov on the example stacks of the construct tests: required in CI, skipped with a note elsewhere.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -8,7 +7,7 @@ use std::process::Command;
 use cfnkit::synth::{output, synth};
 use cfnkit::App;
 
-/// checkov from `.ci/venv-checkov/bin` or PATH.
+/// checkov from `.ci/venv-checkov` (where CI installs the pinned version) or PATH.
 fn checkov() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let works = |p: &PathBuf| {
@@ -25,9 +24,8 @@ fn checkov() -> Option<PathBuf> {
     .find(works)
 }
 
-/// Runs checkov (CloudFormation checks, offline) on every template of the app and asserts that checks ran and
-/// none failed. Checks skipped in a resource's `Metadata.checkov.skip` (with their comment) count as skipped,
-/// not failed. Without checkov the test fails when `CI=true` and is skipped with a note otherwise.
+/// Writes every template of the app to a temporary directory and asserts checkov reports checks that ran and
+/// none failed. Without checkov the test fails when `CI=true` and is skipped with a note otherwise.
 pub fn checkov_or_skip(app: &App) {
     let Some(checkov) = checkov() else {
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -51,38 +49,20 @@ pub fn checkov_or_skip(app: &App) {
             "--framework",
             "cloudformation",
             "--skip-download",
+            "--compact",
             "--quiet",
-            "--output",
-            "json",
         ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&result.stdout);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "checkov printed no JSON report ({e}):\n{stdout}\n{}",
-            String::from_utf8_lossy(&result.stderr)
-        )
-    });
-    let summary = &report["summary"];
-    let failed: Vec<String> = report["results"]["failed_checks"]
-        .as_array()
-        .map(|checks| {
-            checks
-                .iter()
-                .map(|c| format!("{} {} on {}", c["check_id"], c["check_name"], c["resource"]))
-                .collect()
-        })
-        .unwrap_or_default();
+    // A parse failure reports no checks at all: demand that checks ran, and that none failed.
+    let ran = stdout
+        .lines()
+        .any(|l| l.contains("Failed checks: 0") && !l.contains("Passed checks: 0,"));
     assert!(
-        summary["passed"].as_u64().unwrap_or(0) > 0,
-        "checkov ran no checks: {summary}"
-    );
-    assert_eq!(
-        summary["failed"].as_u64(),
-        Some(0),
-        "checkov failed checks:\n{}",
-        failed.join("\n")
+        ran,
+        "checkov found failed checks (or ran none):\n{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
     );
 }
 
