@@ -503,7 +503,8 @@ impl Rule {
                 let role = self.events_role()?;
                 role.grant(actions::KINESIS_WRITE, [arn.clone()]);
                 if let Some(key) = key {
-                    key.grant_encrypt(&role);
+                    // PutRecord(s) to a stream encrypted with a key needs a data key, nothing more.
+                    key.grant(&role, actions::KINESIS_KMS_WRITE);
                 }
                 l1_target.arn = Some(arn.clone());
                 l1_target.role_arn = Some(role.role_arn());
