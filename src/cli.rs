@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use crate::assets;
 use crate::rules;
 use crate::stack::App;
 use crate::synth::manifest::removed_exports;
@@ -46,6 +47,29 @@ pub enum Command {
         #[arg(long)]
         allow_export_removal: bool,
         /// Stacks to write (all when none are named).
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+    },
+    /// Build the Lambda assets into reproducible zips, then synth with the zips' hashes in the keys.
+    ///
+    /// Each function's binary is built with cargo-zigbuild for its architecture against glibc 2.34
+    /// (provided.al2023) and zipped as `bootstrap`; the zip goes to <OUT>/assets/<bin>/<sha256>.zip, the key the
+    /// templates name in the bucket cfnkit-assets-<account>-<region>. Upload with
+    /// `aws s3 sync <OUT>/assets s3://cfnkit-assets-<account>-<region>/assets`, then deploy the templates.
+    Package {
+        /// Directory to write to; replaced as a whole.
+        #[arg(long, default_value = "cfnkit.out")]
+        out: PathBuf,
+        /// Template format. YAML uses CloudFormation's short-form tags (!Ref, !GetAtt, !Sub).
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// As for synth: write the export that a stack no longer has even though another stack imported it.
+        #[arg(long)]
+        allow_export_removal: bool,
+        /// The cargo workspace (or a directory in it) whose packages have the binaries.
+        #[arg(long, default_value = ".")]
+        workspace: PathBuf,
+        /// Stacks to write, and whose assets to build (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
     },
@@ -108,6 +132,43 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             ));
             Ok(report)
         }
+        Command::Package {
+            out,
+            format,
+            allow_export_removal,
+            workspace,
+            stacks,
+        } => {
+            let mut assembly = assembly;
+            let findings = rules::enforce(&assembly)?;
+            // Refuse an unknown stack before minutes of building.
+            output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
+            if !allow_export_removal {
+                check_export_removal(&out, &assembly)?;
+            }
+            let packaged = package_assets(&mut assembly, &stacks, &workspace)?;
+            let rendered = output::render_with_assets(&assembly, format, &stacks, &packaged)
+                .map_err(|e| e.to_string())?;
+            let mut files: Vec<(String, Vec<u8>)> = rendered
+                .files
+                .into_iter()
+                .map(|(name, body)| (name, body.into_bytes()))
+                .collect();
+            files.extend(assets::package::files(&packaged));
+            output::write_atomically(&out, &files).map_err(|e| e.to_string())?;
+            let mut report = findings;
+            for p in &packaged {
+                report.push_str(&assets::package::describe(p, &out));
+            }
+            report.push_str(&format!(
+                "packaged {} asset(s); wrote {} template(s) and manifest.json to {} in {} ms\n",
+                packaged.len(),
+                rendered.manifest.stacks.len(),
+                out.display(),
+                started.elapsed().as_millis()
+            ));
+            Ok(report)
+        }
         Command::List => {
             let width = assembly
                 .stacks
@@ -128,6 +189,31 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
                 .collect())
         }
     }
+}
+
+/// Builds the assets with cargo-zigbuild in `workspace`; see [`assets`].
+fn package_assets(
+    assembly: &mut synth::Assembly,
+    stacks: &[String],
+    workspace: &Path,
+) -> Result<Vec<assets::package::Packaged>, String> {
+    assets::package::check_targets(assembly, stacks, assets::build::std_installed)
+        .map_err(|e| e.to_string())?;
+    let ws = assets::build::Workspace::load(workspace).map_err(|e| e.to_string())?;
+    let builder = assets::build::Zigbuild::new(ws.clone());
+    assets::package::package(
+        assembly,
+        stacks,
+        |u| {
+            ws.resolve(
+                u.spec.package.as_deref(),
+                &u.spec.bin,
+                &u.used_by.join(", "),
+            )
+        },
+        &builder,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn check_export_removal(out: &Path, assembly: &synth::Assembly) -> Result<(), String> {

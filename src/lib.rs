@@ -8,8 +8,10 @@
 //! - [`constructs`]: the L2 layer: constructs with secure defaults and least-privilege grants over the
 //!   generated L1 types ([`l1`]).
 //! - [`rules`]: the built-in rule pack (cdk-nag's AwsSolutions checks and more), run on the final templates.
-//! - [`cli`]: the `synth` and `list` commands that an app's thin `main` hands over to.
+//! - [`assets`]: Lambda code zips: reproducible builds, content hashes, the bucket and key scheme.
+//! - [`cli`]: the `synth`, `package` and `list` commands that an app's thin `main` hands over to.
 
+pub mod assets;
 pub mod cli;
 pub mod constructs;
 pub mod fns;

@@ -126,10 +126,11 @@ fn a_failed_synth_leaves_the_previous_output_untouched() {
         before
     );
 
-    // A failure while writing (here: a file that cannot be created) also leaves it, and no staging directory.
+    // A failure while writing (here: a file under a name that is already a file) also leaves it, and no
+    // staging directory.
     let files = vec![
         ("ok.json".to_owned(), "{}".to_owned()),
-        ("no/such/dir.json".to_owned(), "{}".to_owned()),
+        ("ok.json/dir.json".to_owned(), "{}".to_owned()),
     ];
     assert!(write_atomically(&out, &files).is_err());
     assert_eq!(

@@ -24,7 +24,13 @@ fn function(app: &App, props: FunctionProps<'_>) -> Function {
 }
 
 fn function_in(scope: &Scope, props: FunctionProps<'_>) -> Function {
-    Function::new(scope, "Worker", Code::asset("order-worker"), props).unwrap()
+    Function::new(
+        scope,
+        "Worker",
+        Code::cargo_bin("order-handlers", "order-worker"),
+        props,
+    )
+    .unwrap()
 }
 
 fn example(app: &App) {
@@ -122,7 +128,7 @@ fn defaults_are_al2023_arm64_bootstrap_with_tracing_and_an_asset_key() {
     );
     assert_eq!(
         resource(&t, "Worker")["Metadata"]["cfnkit:asset"],
-        "order-worker"
+        json!({"architecture": "arm64", "bin": "order-worker", "package": "order-handlers"})
     );
     let lg = resource(&t, "WorkerLogGroup");
     assert_eq!(lg["Properties"]["RetentionInDays"], 365);

@@ -20,23 +20,28 @@ use super::sqs::Queue;
 use super::{actions, construct_id, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
 
-/// What `Code::asset` writes as the hash part of the S3 key until the packaging step fills in the hash of the
-/// built zip.
-pub const ASSET_HASH_PLACEHOLDER: &str = "__CFNKIT_ASSET_HASH__";
+/// What [`Code::cargo_bin`] writes as the hash part of the S3 key until `cfnkit package` fills in the SHA-256 of
+/// the built zip. Plain `synth` keeps it, so templates (and snapshots) are stable and need no built binaries.
+pub const ASSET_HASH_PLACEHOLDER: &str = crate::assets::HASH_PLACEHOLDER;
 
-/// The bucket assets are uploaded to: one per account and region, made by the bootstrap of the deploy pipeline.
-pub const ASSET_BUCKET: &str = "cfnkit-assets-${AWS::AccountId}-${AWS::Region}";
+/// The bucket assets are uploaded to (an `Fn::Sub` pattern): one per account and region, which the deployer
+/// creates once. See the README's "Assets" section.
+pub const ASSET_BUCKET: &str = crate::assets::BUCKET;
 
 /// Where a function's code comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Code {
-    /// A zip built from the runtime crate by the packaging step, in the assets bucket
-    /// ([`ASSET_BUCKET`]) at `assets/<name>/<hash>.zip`. The function resource gets the metadata
-    /// `cfnkit:asset: <name>` so the packaging step can find the functions of each asset.
+    /// A binary of a cargo package of this workspace, built by `cfnkit package` into a zip holding only
+    /// `bootstrap`, for the function's architecture. The template names it in the assets bucket
+    /// ([`ASSET_BUCKET`]) at `assets/<bin>/<sha256 of the zip>.zip`; the function resource gets the metadata
+    /// `cfnkit:asset: {package, bin, architecture}`, which is how `package` finds what to build.
     Asset {
-        /// The asset name: the handler binary (`order-ingest`).
-        name: String,
-        /// The hex SHA-256 of the zip, or [`ASSET_HASH_PLACEHOLDER`] until the packaging step knows it.
+        /// The cargo package that has the binary (`order-handlers`). `None` (from [`Code::asset`]): `package`
+        /// looks the binary up among the workspace's packages and refuses a name that two packages have.
+        package: Option<String>,
+        /// The binary target's name (`order_api` for `src/bin/order_api.rs`).
+        bin: String,
+        /// The hex SHA-256 of the zip, or [`ASSET_HASH_PLACEHOLDER`] until `package` knows it.
         hash: String,
     },
     /// A zip already in S3.
@@ -47,20 +52,39 @@ pub enum Code {
 }
 
 impl Code {
-    /// The asset `name`, with the hash left to the packaging step ([`ASSET_HASH_PLACEHOLDER`]), which keeps
-    /// templates (and snapshots) stable without built binaries.
-    pub fn asset(name: impl Into<String>) -> Self {
+    /// The binary `bin` of the cargo package `package`, built and zipped by `cfnkit package` for the
+    /// function's architecture (`Code::cargo_bin("order-handlers", "order_api")`).
+    pub fn cargo_bin(package: impl Into<String>, bin: impl Into<String>) -> Self {
         Code::Asset {
-            name: name.into(),
+            package: Some(package.into()),
+            bin: bin.into(),
             hash: ASSET_HASH_PLACEHOLDER.to_owned(),
         }
     }
-    /// The asset `name` whose zip has this hex SHA-256.
-    pub fn asset_with_hash(name: impl Into<String>, hash: impl Into<String>) -> Self {
+    /// The binary `bin` of whichever workspace package has a binary of that name; prefer
+    /// [`Code::cargo_bin`], which says which package.
+    pub fn asset(bin: impl Into<String>) -> Self {
         Code::Asset {
-            name: name.into(),
-            hash: hash.into(),
+            package: None,
+            bin: bin.into(),
+            hash: ASSET_HASH_PLACEHOLDER.to_owned(),
         }
+    }
+    /// This asset with a known zip hash (hex SHA-256): for tests, or a zip built outside `cfnkit package`.
+    /// Code that is not an asset is returned unchanged.
+    pub fn with_hash(self, sha256: impl Into<String>) -> Self {
+        match self {
+            Code::Asset { package, bin, .. } => Code::Asset {
+                package,
+                bin,
+                hash: sha256.into(),
+            },
+            other => other,
+        }
+    }
+    /// The binary `bin` (of whichever package has it) whose zip has this hex SHA-256.
+    pub fn asset_with_hash(bin: impl Into<String>, sha256: impl Into<String>) -> Self {
+        Code::asset(bin).with_hash(sha256)
     }
     /// A zip at `s3://<bucket>/<key>`.
     pub fn s3(bucket: impl Into<Val<String>>, key: impl Into<Val<String>>) -> Self {
@@ -72,24 +96,12 @@ impl Code {
 
     fn to_l1(&self, path: &str) -> Result<fl1::Code, ConstructError> {
         match self {
-            Code::Asset { name, hash } => {
-                let ok = |s: &str| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-                };
-                if !ok(name) || !ok(hash) {
-                    return Err(ConstructError::invalid(
-                        path,
-                        format!(
-                            "an asset name and hash must be letters, digits, `-` or `_`, got name {name:?} and \
-                             hash {hash:?}"
-                        ),
-                    ));
-                }
+            Code::Asset { package, bin, hash } => {
+                crate::assets::check_names(package.as_deref(), bin, hash)
+                    .map_err(|e| ConstructError::invalid(path, e))?;
                 Ok(fl1::Code {
                     s3_bucket: Some(fns::sub(ASSET_BUCKET)),
-                    s3_key: Some(format!("assets/{name}/{hash}.zip").into()),
+                    s3_key: Some(crate::assets::key(bin, hash).into()),
                     ..Default::default()
                 })
             }
@@ -102,8 +114,9 @@ impl Code {
     }
 }
 
-/// The instruction set a function runs on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The instruction set a function runs on; an asset's zip is built for the architecture of the function that
+/// uses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Architecture {
     /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
     #[default]
@@ -333,8 +346,17 @@ impl Function {
             ..Default::default()
         };
         let handle: l1::FunctionHandle = scope.add("Resource", function);
-        if let Code::Asset { name, .. } = &code {
-            handle.add_metadata("cfnkit:asset", name.as_str());
+        if let Code::Asset { package, bin, .. } = &code {
+            // How `cfnkit package` finds what to build, and for which architecture (see src/assets).
+            handle.add_metadata(
+                crate::assets::METADATA_KEY,
+                crate::assets::AssetSpec {
+                    package: package.clone(),
+                    bin: bin.clone(),
+                    architecture: props.architecture,
+                }
+                .to_metadata(),
+            );
         }
         Ok(Function {
             scope: OwnScope(scope),

@@ -63,14 +63,40 @@ pub struct ManifestImport {
     pub from: String,
 }
 
+/// A Lambda code zip the templates refer to (see `cfnkit::assets`). After `synth` it is not built yet
+/// (`packaged: false`, the key has the hash placeholder); after `package` the zip is at `path` and the templates
+/// name it by `key`: upload it to the bucket under that key before deploying.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestAsset {
-    /// The file, relative to the manifest.
-    pub path: String,
-    pub sha256: String,
-    /// The S3 key the templates use for it.
+    /// The binary's name, which is also the key's folder.
+    pub name: String,
+    /// The cargo package with the binary; `null` after `synth` for code given by binary name only
+    /// (`Code::asset`), which `package` looks up in the workspace.
+    pub package: Option<String>,
+    /// The cargo binary target.
+    pub bin: String,
+    /// `arm64` or `x86_64`: the zip's binary runs on it, and so do the functions that use it.
+    pub architecture: String,
+    /// The Rust target the binary is (or will be) built for, with the glibc version (`...-gnu.2.34`).
+    pub target: String,
+    /// Whether `package` built the zip (`path`, `sha256`, `bytes` are then set).
+    pub packaged: bool,
+    /// The zip, relative to the manifest.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Hex SHA-256 of the zip, as in the key.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// The zip's size.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// The bucket, an `Fn::Sub` pattern (`cfnkit-assets-${AWS::AccountId}-${AWS::Region}`).
+    pub bucket: String,
+    /// The S3 key the templates use.
     pub key: String,
+    /// `Stack/LogicalId` of each function whose code it is.
+    pub used_by: Vec<String>,
 }
 
 impl Manifest {

@@ -39,11 +39,22 @@ pub struct Rendered {
     pub manifest: Manifest,
 }
 
-/// Renders the chosen stacks (all when `selection` is empty) of an assembly.
+/// Renders the chosen stacks (all when `selection` is empty) of an assembly; its assets are listed as not
+/// packaged.
 pub fn render(
     assembly: &Assembly,
     format: Format,
     selection: &[String],
+) -> Result<Rendered, SynthError> {
+    render_with_assets(assembly, format, selection, &[])
+}
+
+/// Renders like [`render`], listing the assets `package` built (whose hashes are already in `assembly`).
+pub fn render_with_assets(
+    assembly: &Assembly,
+    format: Format,
+    selection: &[String],
+    packaged: &[crate::assets::package::Packaged],
 ) -> Result<Rendered, SynthError> {
     for name in selection {
         if assembly.stack(name).is_none() {
@@ -111,7 +122,7 @@ pub fn render(
         version: VERSION,
         format: format.extension().to_owned(),
         stacks,
-        assets: Vec::new(),
+        assets: crate::assets::manifest_entries(assembly, selection, packaged),
     };
     files.push(("manifest.json".to_owned(), manifest.to_json()));
     Ok(Rendered { files, manifest })
@@ -135,7 +146,11 @@ pub fn previous_manifest(out: &Path) -> Option<Manifest> {
 }
 
 /// Replaces the directory `out` with exactly these files. On failure the previous `out` is left as it was.
-pub fn write_atomically(out: &Path, files: &[(String, String)]) -> Result<(), SynthError> {
+/// File names may have folders (`assets/<bin>/<sha256>.zip`), which are created.
+pub fn write_atomically<B: AsRef<[u8]>>(
+    out: &Path,
+    files: &[(String, B)],
+) -> Result<(), SynthError> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -153,7 +168,10 @@ pub fn write_atomically(out: &Path, files: &[(String, String)]) -> Result<(), Sy
         fs::create_dir(&staging).map_err(io(&staging))?;
         for (file, body) in files {
             let path = staging.join(file);
-            fs::write(&path, body).map_err(io(&path))?;
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(io(dir))?;
+            }
+            fs::write(&path, body.as_ref()).map_err(io(&path))?;
         }
         swap_in(
             &staging,

@@ -1,0 +1,506 @@
+//! Building asset binaries: `cargo zigbuild` for `<target>.2.34`, so the binaries need no glibc newer than
+//! Amazon Linux 2023's (2.34) whatever the build machine has (Debian 12 has 2.36, and a plain `cargo build`
+//! there links symbols Lambda's glibc lacks). Zig is also the cross linker, so arm64 builds on x86_64 hosts.
+//!
+//! Reproducible: the same sources and `Cargo.lock` give the same bytes on any machine, because the build
+//! - uses fixed settings passed as `--config` (profile `lambda`: opt-level 3, fat LTO, one codegen unit, symbols
+//!   stripped, no debug info, not incremental), so the workspace's own profiles and `RUSTFLAGS` do not leak in;
+//! - replaces `RUSTFLAGS` (and `CARGO_ENCODED_RUSTFLAGS`) with path remapping only (`--remap-path-prefix`: the workspace to `/build`, the cargo
+//!   home to `/cargo`), so panic messages do not carry the build machine's paths;
+//! - sets `SOURCE_DATE_EPOCH` (315532800, 1980-01-01) for build scripts that stamp a time;
+//! - runs `--locked`, so dependencies are exactly `Cargo.lock`'s.
+//!
+//! `panic` stays `unwind`: lambda_runtime catches a handler's panic and reports it as that invocation's error;
+//! with `abort` the runtime process would die and the message would be lost.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use super::AssetError;
+use crate::constructs::lambda::Architecture;
+
+/// The glibc version the binaries are linked against: Amazon Linux 2023's.
+pub const GLIBC: &str = "2.34";
+
+/// The cargo profile of asset builds, defined by the `--config` flags of [`profile_config`].
+pub const PROFILE: &str = "lambda";
+
+/// `SOURCE_DATE_EPOCH` of asset builds: 1980-01-01, the zip epoch.
+pub const SOURCE_DATE_EPOCH: &str = "315532800";
+
+/// The profile settings, as `cargo --config` values. Passed on the command line (config takes precedence over
+/// the manifest), so every workspace builds its assets the same way without a `[profile.lambda]` of its own.
+pub fn profile_config() -> Vec<String> {
+    [
+        ("inherits", "\"release\""),
+        ("opt-level", "3"),
+        ("lto", "\"fat\""),
+        ("codegen-units", "1"),
+        ("strip", "true"),
+        ("debug", "false"),
+        ("incremental", "false"),
+        ("panic", "\"unwind\""),
+    ]
+    .iter()
+    .map(|(k, v)| format!("profile.{PROFILE}.{k}={v}"))
+    .collect()
+}
+
+/// What `cargo metadata` says about the workspace: where it is, where it builds, and each package's binaries.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    /// Binary names by package name.
+    pub bins: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
+    packages: Vec<MetaPackage>,
+}
+
+#[derive(Deserialize)]
+struct MetaPackage {
+    name: String,
+    targets: Vec<MetaTarget>,
+}
+
+#[derive(Deserialize)]
+struct MetaTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+impl Workspace {
+    /// Reads the workspace that contains `dir`.
+    pub fn load(dir: &Path) -> Result<Workspace, AssetError> {
+        let fail = |message: String| AssetError::Metadata {
+            dir: dir.display().to_string(),
+            message,
+        };
+        let out = Command::new(cargo())
+            .args(["metadata", "--no-deps", "--format-version", "1"])
+            .current_dir(dir)
+            .output()
+            .map_err(|e| fail(e.to_string()))?;
+        if !out.status.success() {
+            return Err(fail(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+        }
+        let meta: Metadata =
+            serde_json::from_slice(&out.stdout).map_err(|e| fail(e.to_string()))?;
+        Ok(Workspace {
+            root: meta.workspace_root,
+            target_dir: meta.target_directory,
+            bins: meta
+                .packages
+                .into_iter()
+                .map(|p| {
+                    let bins = p
+                        .targets
+                        .into_iter()
+                        .filter(|t| t.kind.iter().any(|k| k == "bin"))
+                        .map(|t| t.name)
+                        .collect();
+                    (p.name, bins)
+                })
+                .collect(),
+        })
+    }
+
+    /// The package that has binary `bin`: `package` when given (checked), else the only package that has it.
+    pub fn resolve(
+        &self,
+        package: Option<&str>,
+        bin: &str,
+        used_by: &str,
+    ) -> Result<String, AssetError> {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        match package {
+            Some(p) => {
+                let Some(bins) = self.bins.get(p) else {
+                    return Err(AssetError::UnknownPackage {
+                        package: p.to_owned(),
+                        used_by: used_by.to_owned(),
+                        workspace: self.root.display().to_string(),
+                        available: list(&self.bins.keys().cloned().collect::<Vec<_>>()),
+                    });
+                };
+                if bins.iter().any(|b| b == bin) {
+                    Ok(p.to_owned())
+                } else {
+                    Err(AssetError::UnknownPackageBin {
+                        package: p.to_owned(),
+                        bin: bin.to_owned(),
+                        used_by: used_by.to_owned(),
+                        available: list(bins),
+                    })
+                }
+            }
+            None => {
+                let owners: Vec<&String> = self
+                    .bins
+                    .iter()
+                    .filter(|(_, bins)| bins.iter().any(|b| b == bin))
+                    .map(|(p, _)| p)
+                    .collect();
+                match owners.as_slice() {
+                    [one] => Ok((*one).clone()),
+                    [] => Err(AssetError::UnknownBin {
+                        bin: bin.to_owned(),
+                        used_by: used_by.to_owned(),
+                        workspace: self.root.display().to_string(),
+                        available: list(&self.bins.values().flatten().cloned().collect::<Vec<_>>()),
+                    }),
+                    many => Err(AssetError::AmbiguousBin {
+                        bin: bin.to_owned(),
+                        used_by: used_by.to_owned(),
+                        packages: many
+                            .iter()
+                            .map(|p| p.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Builds the binaries of one package for one architecture and says where each one is.
+pub trait Builder {
+    fn build(
+        &self,
+        package: &str,
+        bins: &[String],
+        architecture: Architecture,
+    ) -> Result<BTreeMap<String, PathBuf>, AssetError>;
+}
+
+/// The real builder: `cargo-zigbuild` in the workspace.
+#[derive(Clone, Debug)]
+pub struct Zigbuild {
+    pub workspace: Workspace,
+    /// The `cargo-zigbuild` executable: `$CFNKIT_ZIGBUILD`, else `cargo-zigbuild` on `PATH`.
+    pub program: PathBuf,
+}
+
+impl Zigbuild {
+    pub fn new(workspace: Workspace) -> Zigbuild {
+        let program = std::env::var_os("CFNKIT_ZIGBUILD")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("cargo-zigbuild"));
+        Zigbuild { workspace, program }
+    }
+
+    /// `cargo-zigbuild --version`, or why it cannot run.
+    pub fn version(&self) -> Result<String, AssetError> {
+        let out = Command::new(&self.program)
+            .arg("--version")
+            .output()
+            .map_err(|e| AssetError::ZigbuildMissing(format!("{}: {e}", self.program.display())))?;
+        if !out.status.success() {
+            return Err(AssetError::ZigbuildMissing(format!(
+                "{} --version: {}",
+                self.program.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn command(&self, package: &str, bins: &[String], architecture: Architecture) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.arg("zigbuild");
+        for c in profile_config() {
+            cmd.args(["--config", &c]);
+        }
+        cmd.args(["--locked", "--profile", PROFILE, "--target-dir"])
+            .arg(&self.workspace.target_dir)
+            .arg("--target")
+            .arg(format!("{}.{GLIBC}", architecture.rust_target()))
+            .args(["-p", package]);
+        for b in bins {
+            cmd.args(["--bin", b]);
+        }
+        let mut flags = vec![format!(
+            "--remap-path-prefix={}=/build",
+            self.workspace.root.display()
+        )];
+        if let Some(home) = cargo_home() {
+            flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        }
+        cmd.current_dir(&self.workspace.root)
+            // The encoded form (0x1f between flags) keeps a path with spaces in one flag.
+            .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH);
+        cmd
+    }
+}
+
+impl Builder for Zigbuild {
+    fn build(
+        &self,
+        package: &str,
+        bins: &[String],
+        architecture: Architecture,
+    ) -> Result<BTreeMap<String, PathBuf>, AssetError> {
+        self.version()?;
+        let mut cmd = self.command(package, bins, architecture);
+        let shown = format!("{cmd:?}");
+        // Cargo's progress goes to our stderr as it happens: a cold build takes minutes.
+        let out = cmd
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .map_err(|e| AssetError::ZigbuildMissing(format!("{}: {e}", self.program.display())))?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() {
+            return Err(AssetError::BuildFailed {
+                command: shown,
+                status: out.status.to_string(),
+                hint: hint(&stderr, architecture),
+                stderr: tail(&stderr, 40),
+            });
+        }
+        let dir = self
+            .workspace
+            .target_dir
+            .join(architecture.rust_target())
+            .join(PROFILE);
+        Ok(bins.iter().map(|b| (b.clone(), dir.join(b))).collect())
+    }
+}
+
+fn hint(stderr: &str, architecture: Architecture) -> String {
+    let target = architecture.rust_target();
+    if stderr.contains("can't find crate for `core`")
+        || stderr.contains("can't find crate for `std`")
+        || stderr.contains("target may not be installed")
+    {
+        format!(
+            " (the Rust standard library for {target} is missing: `rustup target add {target}`, or build the \
+             function for the other architecture)"
+        )
+    } else if stderr.to_lowercase().contains("zig") && stderr.contains("not found")
+        || stderr.contains("Failed to find zig")
+    {
+        " (zig is missing: `pip install ziglang==0.15.2` into the venv that has cargo-zigbuild)"
+            .to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+/// Whether the Rust standard library for `architecture` is installed in the toolchain `rustc` is from.
+pub fn std_installed(architecture: Architecture) -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    sysroot
+        .join("lib/rustlib")
+        .join(architecture.rust_target())
+        .join("lib")
+        .is_dir()
+}
+
+/// The architecture of an ELF executable, from its header's `e_machine`, or what the file is instead.
+pub fn elf_architecture(bytes: &[u8]) -> Result<Architecture, String> {
+    if bytes.len() < 20 || &bytes[..4] != b"\x7fELF" {
+        return Err("not an ELF executable".to_owned());
+    }
+    // e_machine is a u16 at offset 18, in the byte order of EI_DATA (offset 5: 1 little, 2 big endian).
+    let machine = if bytes[5] == 2 {
+        u16::from_be_bytes([bytes[18], bytes[19]])
+    } else {
+        u16::from_le_bytes([bytes[18], bytes[19]])
+    };
+    match machine {
+        0x3e => Ok(Architecture::X86_64),
+        0xb7 => Ok(Architecture::Arm64),
+        other => Err(format!("an ELF executable for machine {other:#x}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Workspace {
+        Workspace {
+            root: PathBuf::from("/ws"),
+            target_dir: PathBuf::from("/ws/target"),
+            bins: BTreeMap::from([
+                (
+                    "handlers".to_owned(),
+                    vec!["api".to_owned(), "worker".to_owned()],
+                ),
+                (
+                    "analytics".to_owned(),
+                    vec!["worker".to_owned(), "report".to_owned()],
+                ),
+                ("lib-only".to_owned(), vec![]),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_binary_resolves_to_its_only_package_or_is_refused() {
+        let ws = workspace();
+        assert_eq!(ws.resolve(None, "api", "Order/Api").unwrap(), "handlers");
+        assert_eq!(
+            ws.resolve(Some("analytics"), "worker", "A/W").unwrap(),
+            "analytics"
+        );
+        let e = ws
+            .resolve(None, "worker", "Order/Worker")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is in several packages: analytics, handlers"),
+            "{e}"
+        );
+        assert!(
+            e.contains("Code::cargo_bin(\"<package>\", \"worker\")"),
+            "{e}"
+        );
+        let e = ws
+            .resolve(None, "nope", "Order/Nope")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no package of the workspace at /ws has a binary named \"nope\""),
+            "{e}"
+        );
+        let e = ws
+            .resolve(Some("handlers"), "report", "X/R")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("its binaries are: api, worker"), "{e}");
+        let e = ws
+            .resolve(Some("nope"), "api", "X/R")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no package named \"nope\""), "{e}");
+    }
+
+    #[test]
+    fn elf_machine_gives_the_architecture() {
+        let mut header = vec![0u8; 64];
+        header[..4].copy_from_slice(b"\x7fELF");
+        header[5] = 1;
+        header[18] = 0xb7;
+        assert_eq!(elf_architecture(&header), Ok(Architecture::Arm64));
+        header[18] = 0x3e;
+        assert_eq!(elf_architecture(&header), Ok(Architecture::X86_64));
+        header[18] = 0x28;
+        assert_eq!(
+            elf_architecture(&header),
+            Err("an ELF executable for machine 0x28".to_owned())
+        );
+        assert!(elf_architecture(b"#!/bin/sh\n").is_err());
+        // The test binary itself is an ELF of the host.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let host = if cfg!(target_arch = "aarch64") {
+            Architecture::Arm64
+        } else {
+            Architecture::X86_64
+        };
+        assert_eq!(elf_architecture(&me), Ok(host));
+    }
+
+    #[test]
+    fn the_build_command_is_pinned_to_glibc_2_34_the_lambda_profile_and_remapped_paths() {
+        let z = Zigbuild {
+            workspace: workspace(),
+            program: PathBuf::from("cargo-zigbuild"),
+        };
+        let cmd = z.command(
+            "handlers",
+            &["api".into(), "worker".into()],
+            Architecture::Arm64,
+        );
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(
+            joined.starts_with("zigbuild --config profile.lambda.inherits=\"release\""),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("--config profile.lambda.lto=\"fat\""),
+            "{joined}"
+        );
+        assert!(joined.ends_with(
+            "--locked --profile lambda --target-dir /ws/target --target aarch64-unknown-linux-gnu.2.34 -p handlers \
+             --bin api --bin worker"
+        ), "{joined}");
+        let env: BTreeMap<String, Option<String>> = cmd
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        assert!(env["CARGO_ENCODED_RUSTFLAGS"]
+            .as_deref()
+            .unwrap()
+            .starts_with("--remap-path-prefix=/ws=/build"));
+        assert_eq!(env["SOURCE_DATE_EPOCH"].as_deref(), Some("315532800"));
+        assert_eq!(
+            env["RUSTFLAGS"], None,
+            "the user's RUSTFLAGS must not change the binaries"
+        );
+    }
+
+    #[test]
+    fn a_missing_zigbuild_says_how_to_install_it() {
+        let z = Zigbuild {
+            workspace: workspace(),
+            program: PathBuf::from("/nonexistent/cargo-zigbuild"),
+        };
+        let e = z.version().unwrap_err().to_string();
+        assert!(
+            e.starts_with("cargo-zigbuild was not found (/nonexistent/cargo-zigbuild:"),
+            "{e}"
+        );
+        assert!(
+            e.contains("pip install cargo-zigbuild==0.24.0 ziglang==0.15.2"),
+            "{e}"
+        );
+    }
+}
