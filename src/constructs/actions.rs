@@ -185,6 +185,22 @@ pub const SECRETS_KMS_WRITE: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 /// Writing to a log group (what a function's role needs for its own log group).
 pub const LOGS_WRITE: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
 
+/// What API Gateway's account-wide CloudWatch role needs to write execution and access logs (the actions of the
+/// AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs, which cdk-nag IAM4 keeps us from attaching).
+pub const LOGS_APIGATEWAY_PUSH: &[&str] = &[
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+];
+
+// API Gateway
+/// Calling an IAM-authorized API method.
+pub const EXECUTE_API_INVOKE: &[&str] = &["execute-api:Invoke"];
+
 // X-Ray
 /// Sending traces: AWS allows no narrower resource than `*` for these.
 pub const XRAY_WRITE: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];

@@ -1008,7 +1008,7 @@ impl RestApi {
 }
 
 /// `/orders/{id}` as it appears in execute-api ARNs: `/orders/*`.
-fn arn_path(path: &str) -> String {
+pub(crate) fn arn_path(path: &str) -> String {
     let parts: Vec<&str> = path
         .split('/')
         .filter(|p| !p.is_empty())
@@ -1038,7 +1038,7 @@ fn split_path<'p>(api: &str, path: &'p str) -> Result<Vec<&'p str>, ConstructErr
 }
 
 /// A path part: letters, digits, `.`, `_`, `-`, or a parameter `{name}` (`{name+}`, greedy, only last).
-fn check_path_part(part: &str, last: bool) -> Result<(), String> {
+pub(crate) fn check_path_part(part: &str, last: bool) -> Result<(), String> {
     let literal = |s: &str| {
         !s.is_empty()
             && s.chars()
