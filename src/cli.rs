@@ -79,7 +79,16 @@ pub enum Command {
 
 /// Parses the arguments, builds the app and runs the command. Errors go to stderr with exit code 1.
 pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match deploy_tool_hint(std::env::args().nth(1).as_deref()) {
+            Some(hint) => {
+                eprintln!("error: {hint}");
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
+    };
     match run(cli, build) {
         Ok(report) => {
             print!("{report}");
@@ -90,6 +99,16 @@ pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The deploy tool's commands live in their own crate (`deploy/`, so the AWS SDK stays out of the app's
+/// build); asking the app for one gets pointed there rather than at clap's generic "unrecognized subcommand".
+pub fn deploy_tool_hint(command: Option<&str>) -> Option<String> {
+    let command = command.filter(|c| ["deploy", "diff", "destroy", "bootstrap"].contains(c))?;
+    Some(format!(
+        "`{command}` is a command of the deploy tool, not of the app: run `cargo cfn {command}` (the alias in \
+         .cargo/config.toml for `cargo run -p cfnkit-deploy --`), which synthesizes the app first"
+    ))
 }
 
 /// Runs a parsed command and returns what it prints.

@@ -1,0 +1,208 @@
+//! The command line: clap structs with the help text, and the exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::assembly::Assembly;
+use crate::aws::Clients;
+use crate::commands::{self, DeployOptions, Method};
+use crate::error::DeployError;
+use crate::synth;
+
+/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, destroy.
+///
+/// Each command first synthesizes the app (`cargo run --quiet -- synth --out cfnkit.out`; see --app and
+/// --assembly). AWS access comes from the standard configuration: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
+/// credentials files, SSO.
+#[derive(Debug, Parser)]
+#[command(name = "cfnkit", version)]
+pub struct Cli {
+    /// The command that runs the app; ` synth --out <OUT>` is appended (` package --out <OUT>` with --package).
+    #[arg(long, global = true, default_value = synth::DEFAULT_APP)]
+    pub app: String,
+    /// Use this cloud assembly as it is, without running the app.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub assembly: Option<PathBuf>,
+    /// Where the app writes the cloud assembly.
+    #[arg(long, global = true, default_value = "cfnkit.out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Run the app's `package` (builds the Lambda code zips) instead of `synth`.
+    #[arg(long, global = true)]
+    pub package: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the CfnkitBootstrap stack: the assets bucket cfnkit-assets-<account>-<region>
+    /// (KMS-encrypted, versioned, public access blocked, TLS only). Safe to run again.
+    Bootstrap {
+        /// Print the bootstrap template and stop, without contacting AWS.
+        #[arg(long)]
+        show_template: bool,
+    },
+    /// Deploy the stacks (all when none are named) and the stacks they depend on, in dependency order.
+    ///
+    /// Uploads the Lambda code zips not in the assets bucket yet, then deploys each stack through a change set
+    /// and waits, showing its events. A stack is reported deployed only when it reached CREATE_COMPLETE or
+    /// UPDATE_COMPLETE; an unchanged stack is reported as "no changes". Exit code 0 on success, 1 on failure.
+    Deploy {
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+        /// Create the change sets and print their changes, without executing them.
+        #[arg(long)]
+        no_execute: bool,
+        /// How to deploy: through change sets, or CreateStack/UpdateStack directly.
+        #[arg(long, value_enum, default_value_t = Method::ChangeSet)]
+        method: Method,
+    },
+    /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
+    ///
+    /// Lists added, removed and modified resources, outputs and parameters with the property paths that differ.
+    /// Exit code 0: no differences; 1: differences; 2: an error.
+    Diff {
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+        /// Also create (and delete) a change set per changed stack, to show which changes replace a resource.
+        #[arg(long)]
+        change_set: bool,
+    },
+    /// Delete the stacks (all when none are named) and the stacks that depend on them, dependents first.
+    ///
+    /// Asks for confirmation unless --force; refuses without it when standard input is not a terminal.
+    /// Resources with DeletionPolicy Retain are kept and listed.
+    Destroy {
+        #[arg(value_name = "STACK")]
+        stacks: Vec<String>,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'f', visible_alias = "yes", short_alias = 'y')]
+        force: bool,
+    },
+}
+
+/// Colours only for a terminal, and never with NO_COLOR set (https://no-color.org).
+fn configure_colours() {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+}
+
+/// Parses the arguments, runs the command, and maps the outcome to the documented exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    configure_colours();
+    let is_diff = matches!(cli.command, Command::Diff { .. });
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("{} {e}", console::style("error:").red().bold());
+            ExitCode::from(if is_diff { 2 } else { 1 })
+        }
+    }
+}
+
+/// Runs a command. `Ok(true)` only from diff: there are differences.
+pub async fn run(cli: Cli) -> Result<bool, DeployError> {
+    if let Command::Bootstrap { show_template } = cli.command {
+        if show_template {
+            print!("{}", crate::bootstrap::template()?);
+        } else {
+            commands::bootstrap(&Clients::from_env().await?).await?;
+        }
+        return Ok(false);
+    }
+    let clients = Clients::from_env().await?;
+    let dir = match &cli.assembly {
+        Some(dir) => dir.clone(),
+        None => {
+            synth::run(
+                &cli.app,
+                if cli.package { "package" } else { "synth" },
+                &cli.out,
+            )?;
+            cli.out.clone()
+        }
+    };
+    let assembly = Assembly::load(&dir)?;
+    match cli.command {
+        Command::Bootstrap { .. } => unreachable!("handled above"),
+        Command::Deploy {
+            stacks,
+            no_execute,
+            method,
+        } => {
+            commands::deploy(
+                &clients,
+                &assembly,
+                &stacks,
+                DeployOptions {
+                    method,
+                    execute: !no_execute,
+                },
+            )
+            .await?;
+            Ok(false)
+        }
+        Command::Diff { stacks, change_set } => {
+            commands::diff(&clients, &assembly, &stacks, change_set).await
+        }
+        Command::Destroy { stacks, force } => {
+            commands::destroy(&clients, &assembly, &stacks, force).await?;
+            Ok(false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_app_points_deploy_commands_here() {
+        let hint = cfnkit::cli::deploy_tool_hint(Some("deploy")).unwrap();
+        assert!(hint.contains("run `cargo cfn deploy`"), "{hint}");
+        assert!(cfnkit::cli::deploy_tool_hint(Some("synth")).is_none());
+        assert!(cfnkit::cli::deploy_tool_hint(None).is_none());
+    }
+
+    #[test]
+    fn yes_is_force_and_app_is_global() {
+        let cli =
+            Cli::try_parse_from(["cfnkit", "destroy", "--yes", "A", "--app", "./my-app"]).unwrap();
+        assert_eq!(cli.app, "./my-app");
+        assert!(
+            matches!(cli.command, Command::Destroy { force: true, ref stacks } if stacks == &["A"])
+        );
+        let cli = Cli::try_parse_from(["cfnkit", "deploy", "--no-execute", "--method", "direct"])
+            .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Deploy {
+                no_execute: true,
+                method: Method::Direct,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,534 @@
+//! The four commands. Results go to stdout; progress (events, the bar) to stderr.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+use cfnkit::synth::manifest::ManifestStack;
+use console::style;
+
+use crate::assembly::Assembly;
+use crate::assets::{self, BODY_LIMIT};
+use crate::aws::{Clients, BOOTSTRAP_STACK};
+use crate::cfn::{self, ChangeSet, Deployed, PlannedChange, TemplateSource};
+use crate::diff::{self, Replacement};
+use crate::error::DeployError;
+use crate::events::{self, Failure, STACK_TYPE};
+use crate::template;
+
+/// How a stack is deployed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Through a change set (create or update), executed once CloudFormation has computed it.
+    #[default]
+    ChangeSet,
+    /// CreateStack / UpdateStack, no change set (CDK's `--method direct`).
+    Direct,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct DeployOptions {
+    pub method: Method,
+    /// false: create the change set and stop, for review (`--no-execute`).
+    pub execute: bool,
+}
+
+/// What deploying one stack did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    NoChanges,
+    Deployed {
+        status: String,
+        outputs: Vec<(String, String)>,
+    },
+    ChangeSetCreated {
+        id: String,
+        changes: Vec<PlannedChange>,
+    },
+}
+
+/// A stack to deploy: its name, template and stack-level settings.
+pub struct StackSpec<'a> {
+    pub name: &'a str,
+    pub body: String,
+    pub tags: &'a BTreeMap<String, String>,
+    pub termination_protection: bool,
+}
+
+/// Creates the bootstrap stack, or updates it when this tool's template is newer; idempotent.
+pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
+    let body = crate::bootstrap::template()?;
+    let no_tags = BTreeMap::new();
+    let spec = StackSpec {
+        name: BOOTSTRAP_STACK,
+        body,
+        tags: &no_tags,
+        termination_protection: false,
+    };
+    let outcome = deploy_stack(
+        clients,
+        &spec,
+        DeployOptions {
+            method: Method::ChangeSet,
+            execute: true,
+        },
+    )
+    .await?;
+    report(BOOTSTRAP_STACK, &outcome);
+    println!("assets bucket: {}", clients.assets_bucket().await?);
+    Ok(())
+}
+
+/// Uploads the assets the chosen stacks use, then deploys them and their dependencies in dependency order.
+pub async fn deploy(
+    clients: &Clients,
+    assembly: &Assembly,
+    names: &[String],
+    options: DeployOptions,
+) -> Result<(), DeployError> {
+    let selection = assembly.deploy_selection(names)?;
+    check_environments(clients, &selection).await?;
+    let chosen: Vec<&str> = selection.iter().map(|s| s.name.as_str()).collect();
+    let used = assets::assets_for(assembly, &chosen);
+    if !used.is_empty() {
+        let up = assets::upload(clients, assembly, &used).await?;
+        println!(
+            "assets: {} uploaded, {} already in the bucket",
+            up.uploaded.len(),
+            up.present.len()
+        );
+    }
+    for stack in selection {
+        let spec = StackSpec {
+            name: &stack.name,
+            body: assembly.template(stack)?,
+            tags: &stack.tags,
+            termination_protection: stack.termination_protection,
+        };
+        let outcome = deploy_stack(clients, &spec, options).await?;
+        report(&stack.name, &outcome);
+    }
+    Ok(())
+}
+
+fn report(stack: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::NoChanges => println!("{} {stack}: no changes", style("=").dim()),
+        Outcome::Deployed { status, outputs } => {
+            println!("{} {stack}: {status}", style("✓").green());
+            for (k, v) in outputs {
+                println!("  {stack}.{k} = {v}");
+            }
+        }
+        Outcome::ChangeSetCreated { id, changes } => {
+            println!(
+                "{} {stack}: change set created, not executed ({} change(s))",
+                style("?").yellow(),
+                changes.len()
+            );
+            for c in changes {
+                let replacement = match c.replacement.as_ref().map(|r| r.replacement.as_str()) {
+                    Some("True") => " (replacement)",
+                    Some("Conditional") => " (may replace)",
+                    _ => "",
+                };
+                println!(
+                    "  {:<7} {} {}{replacement}",
+                    c.action, c.resource_type, c.logical_id
+                );
+            }
+            println!("  review it, then `aws cloudformation execute-change-set --change-set-name {id}`, or deploy again");
+        }
+    }
+}
+
+/// Stacks pinned to an account or region must be deployed with credentials for exactly that.
+async fn check_environments(
+    clients: &Clients,
+    stacks: &[&ManifestStack],
+) -> Result<(), DeployError> {
+    for s in stacks {
+        if let Some(region) = s
+            .environment
+            .region
+            .as_deref()
+            .filter(|r| *r != clients.region)
+        {
+            return Err(DeployError::WrongEnvironment {
+                stack: s.name.clone(),
+                what: "region",
+                wanted: region.into(),
+                actual: clients.region.clone(),
+                fix: "set AWS_REGION to it, or use a profile of that region",
+            });
+        }
+        if let Some(account) = &s.environment.account {
+            let actual = clients.account().await?;
+            if account != actual {
+                return Err(DeployError::WrongEnvironment {
+                    stack: s.name.clone(),
+                    what: "account",
+                    wanted: account.clone(),
+                    actual: actual.into(),
+                    fix: "use credentials of that account (AWS_PROFILE)",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn source_for(
+    clients: &Clients,
+    stack: &str,
+    body: &str,
+) -> Result<TemplateSource, DeployError> {
+    if body.len() > BODY_LIMIT {
+        Ok(TemplateSource::Url(
+            assets::upload_template(clients, stack, body).await?,
+        ))
+    } else {
+        Ok(TemplateSource::Body(body.to_owned()))
+    }
+}
+
+/// Makes sure the stack can take a deployment: a stack whose creation failed holds nothing and is deleted
+/// first (as CDK does); a stack in a state only a person can resolve is an error saying how.
+async fn prepare(clients: &Clients, name: &str) -> Result<Option<Deployed>, DeployError> {
+    let Some(d) = cfn::describe(&clients.cfn, name).await? else {
+        return Ok(None);
+    };
+    match d.status.as_str() {
+        s if !events::is_settled(s) => Err(DeployError::StackBusy { stack: name.into(), status: d.status.clone() }),
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
+            eprintln!("{name}: its creation failed earlier ({}), so it holds nothing; deleting it before creating it again", d.status);
+            let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
+            cfn::delete_stack(&clients.cfn, name, &d.id).await?;
+            let (status, events) = cfn::watch(&clients.cfn, name, &d.id, marker.as_deref(), 0).await?;
+            if status != "DELETE_COMPLETE" {
+                return Err(failed(name, &status, &events));
+            }
+            Ok(None)
+        }
+        "DELETE_FAILED" => Err(DeployError::StackUnusable {
+            stack: name.into(),
+            status: d.status.clone(),
+            fix: format!("destroy it again once what its events name is fixed (`cargo cfn destroy {name}`), then deploy"),
+        }),
+        "UPDATE_ROLLBACK_FAILED" => Err(DeployError::StackUnusable {
+            stack: name.into(),
+            status: d.status.clone(),
+            fix: format!("finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name}`, then deploy"),
+        }),
+        _ => Ok(Some(d)),
+    }
+}
+
+/// The error for a stack that settled in anything but success: the failed resources and their reasons, and
+/// whether CloudFormation rolled back.
+fn failed(stack: &str, status: &str, evts: &[events::Event]) -> DeployError {
+    let mut failures = events::failures(evts, stack);
+    if failures.is_empty() {
+        if let Some(reason) = events::stack_reason(evts, stack) {
+            failures.push(Failure {
+                logical_id: stack.into(),
+                resource_type: STACK_TYPE.into(),
+                status: status.into(),
+                reason,
+            });
+        }
+    }
+    let note = match status {
+        "UPDATE_ROLLBACK_COMPLETE" => " (rolled back: the stack is as it was before this deploy)",
+        "ROLLBACK_COMPLETE" => {
+            " (creation rolled back: the stack is empty, and the next deploy deletes it first)"
+        }
+        s if events::is_rollback(s) => " (the rollback did not finish)",
+        _ => "",
+    };
+    DeployError::StackFailed {
+        stack: stack.into(),
+        status: status.into(),
+        note: note.into(),
+        failures,
+    }
+}
+
+/// Deploys one stack and waits for it. Success is reported only for CREATE_COMPLETE or UPDATE_COMPLETE.
+pub async fn deploy_stack(
+    clients: &Clients,
+    spec: &StackSpec<'_>,
+    options: DeployOptions,
+) -> Result<Outcome, DeployError> {
+    let name = spec.name;
+    eprintln!("{}", style(format!("{name}: deploying")).bold());
+    let existing = prepare(clients, name).await?;
+    let source = source_for(clients, name, &spec.body).await?;
+    let new = template::parse(&spec.body).map_err(|message| DeployError::BadTemplate {
+        path: name.into(),
+        message,
+    })?;
+    let (stack_id, marker, total) = match options.method {
+        Method::ChangeSet => {
+            let create = existing
+                .as_ref()
+                .is_none_or(|d| d.status == "REVIEW_IN_PROGRESS");
+            let (id, stack_id, changes) =
+                match cfn::create_change_set(&clients.cfn, name, create, &source, spec.tags).await?
+                {
+                    ChangeSet::NoChanges => {
+                        if let Some(d) = &existing {
+                            sync_termination_protection(
+                                clients,
+                                name,
+                                d,
+                                spec.termination_protection,
+                            )
+                            .await?;
+                        }
+                        return Ok(Outcome::NoChanges);
+                    }
+                    ChangeSet::Ready {
+                        id,
+                        stack_id,
+                        changes,
+                    } => (id, stack_id, changes),
+                };
+            if !options.execute {
+                return Ok(Outcome::ChangeSetCreated { id, changes });
+            }
+            let marker = cfn::latest_event(&clients.cfn, &stack_id).await?;
+            cfn::execute_change_set(&clients.cfn, name, &id).await?;
+            (stack_id, marker, changes.len())
+        }
+        Method::Direct => {
+            let deployed = match &existing {
+                Some(_) => Some(
+                    template::parse(&cfn::template(&clients.cfn, name).await?).map_err(
+                        |message| DeployError::BadTemplate {
+                            path: format!("the deployed template of {name}"),
+                            message,
+                        },
+                    )?,
+                ),
+                None => None,
+            };
+            // UpdateStack does not say "no changes" on every endpoint; comparing first makes it certain.
+            if let (Some(d), Some(old)) = (&existing, &deployed) {
+                if *old == new && d.tags == *spec.tags {
+                    sync_termination_protection(clients, name, d, spec.termination_protection)
+                        .await?;
+                    return Ok(Outcome::NoChanges);
+                }
+            }
+            let marker = match &existing {
+                Some(d) => cfn::latest_event(&clients.cfn, &d.id).await?,
+                None => None,
+            };
+            let Some(stack_id) = cfn::deploy_direct(
+                &clients.cfn,
+                name,
+                existing.as_ref(),
+                &source,
+                spec.tags,
+                spec.termination_protection,
+            )
+            .await?
+            else {
+                return Ok(Outcome::NoChanges);
+            };
+            let total = diff::diff_templates(deployed.as_ref(), &new)
+                .entries
+                .iter()
+                .filter(|e| e.section == "Resources")
+                .count();
+            (stack_id, marker, total)
+        }
+    };
+    let (status, evts) =
+        cfn::watch(&clients.cfn, name, &stack_id, marker.as_deref(), total).await?;
+    if !events::is_deploy_success(&status) {
+        return Err(failed(name, &status, &evts));
+    }
+    let deployed = cfn::describe(&clients.cfn, &stack_id)
+        .await?
+        .ok_or_else(|| DeployError::StackFailed {
+            stack: name.into(),
+            status: "DELETE_COMPLETE".into(),
+            note: " (deleted while deploying)".into(),
+            failures: vec![],
+        })?;
+    sync_termination_protection(clients, name, &deployed, spec.termination_protection).await?;
+    Ok(Outcome::Deployed {
+        status,
+        outputs: deployed.outputs,
+    })
+}
+
+/// Termination protection is a stack setting outside the template; only changed when it differs, so that
+/// endpoints without the call (moto) are not asked.
+async fn sync_termination_protection(
+    clients: &Clients,
+    name: &str,
+    d: &Deployed,
+    wanted: bool,
+) -> Result<(), DeployError> {
+    if d.termination_protection != wanted {
+        cfn::set_termination_protection(&clients.cfn, name, wanted).await?;
+    }
+    Ok(())
+}
+
+/// Prints the diff of each chosen stack against what is deployed; true when any differs.
+pub async fn diff(
+    clients: &Clients,
+    assembly: &Assembly,
+    names: &[String],
+    with_change_set: bool,
+) -> Result<bool, DeployError> {
+    // Only the named stacks: a diff does not act on dependencies, so it need not show them.
+    let selection: Vec<&ManifestStack> = if names.is_empty() {
+        assembly.manifest.stacks.iter().collect()
+    } else {
+        assembly
+            .deploy_selection(names)?
+            .into_iter()
+            .filter(|s| names.contains(&s.name))
+            .collect()
+    };
+    let mut differs = false;
+    for stack in selection {
+        let body = assembly.template(stack)?;
+        let new = template::parse(&body).map_err(|message| DeployError::BadTemplate {
+            path: stack.template.clone(),
+            message,
+        })?;
+        let deployed = cfn::describe(&clients.cfn, &stack.name)
+            .await?
+            .filter(|d| d.status != "REVIEW_IN_PROGRESS");
+        let old = match &deployed {
+            Some(_) => Some(
+                template::parse(&cfn::template(&clients.cfn, &stack.name).await?).map_err(
+                    |message| DeployError::BadTemplate {
+                        path: format!("the deployed template of {}", stack.name),
+                        message,
+                    },
+                )?,
+            ),
+            None => None,
+        };
+        let mut d = diff::diff_templates(old.as_ref(), &new);
+        if with_change_set && deployed.is_some() && !d.is_empty() {
+            d.add_replacements(&replacements(clients, &stack.name, &body, &stack.tags).await?);
+        }
+        differs |= !d.is_empty();
+        print!("{}", diff::render(&stack.name, deployed.is_some(), &d));
+    }
+    Ok(differs)
+}
+
+/// What a change set says about replacements; the change set is deleted right after.
+async fn replacements(
+    clients: &Clients,
+    stack: &str,
+    body: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Replacement>, DeployError> {
+    let source = source_for(clients, stack, body).await?;
+    match cfn::create_change_set(&clients.cfn, stack, false, &source, tags).await? {
+        ChangeSet::NoChanges => Ok(BTreeMap::new()),
+        ChangeSet::Ready { id, changes, .. } => {
+            cfn::delete_change_set(&clients.cfn, stack, &id).await?;
+            Ok(changes
+                .into_iter()
+                .filter_map(|c| Some((c.logical_id, c.replacement?)))
+                .collect())
+        }
+    }
+}
+
+/// Deletes the chosen stacks and what depends on them, dependents first, after confirmation.
+pub async fn destroy(
+    clients: &Clients,
+    assembly: &Assembly,
+    names: &[String],
+    force: bool,
+) -> Result<(), DeployError> {
+    let selection = assembly.destroy_selection(names)?;
+    let mut deployed = Vec::new();
+    for s in selection {
+        match cfn::describe(&clients.cfn, &s.name).await? {
+            Some(d) => deployed.push((s.name.clone(), d)),
+            None => println!("{} {}: not deployed", style("=").dim(), s.name),
+        }
+    }
+    if deployed.is_empty() {
+        return Ok(());
+    }
+    let list = deployed
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !force && !confirm(&list)? {
+        println!("nothing destroyed");
+        return Ok(());
+    }
+    for (name, d) in &deployed {
+        destroy_stack(clients, name, d).await?;
+    }
+    Ok(())
+}
+
+fn confirm(stacks: &str) -> Result<bool, DeployError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(DeployError::NeedsConfirmation {
+            stacks: stacks.into(),
+        });
+    }
+    eprint!("Destroy {stacks} (in this order)? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<(), DeployError> {
+    if d.termination_protection {
+        return Err(DeployError::TerminationProtected { stack: name.into() });
+    }
+    eprintln!("{}", style(format!("{name}: destroying")).bold());
+    let deployed =
+        template::parse(&cfn::template(&clients.cfn, name).await?).map_err(|message| {
+            DeployError::BadTemplate {
+                path: format!("the deployed template of {name}"),
+                message,
+            }
+        })?;
+    let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
+    cfn::delete_stack(&clients.cfn, name, &d.id).await?;
+    let (status, evts) = cfn::watch(
+        &clients.cfn,
+        name,
+        &d.id,
+        marker.as_deref(),
+        template::resource_count(&deployed),
+    )
+    .await?;
+    if status != "DELETE_COMPLETE" {
+        return Err(failed(name, &status, &evts));
+    }
+    println!("{} {name}: destroyed", style("✓").green());
+    // The template says what is kept; DELETE_SKIPPED events confirm it where the endpoint emits them.
+    let mut kept: BTreeMap<String, String> = template::retained_resources(&deployed)
+        .into_iter()
+        .collect();
+    for id in events::skipped_deletes(&evts) {
+        kept.entry(id).or_insert_with(|| "skipped".into());
+    }
+    for (id, policy) in kept {
+        println!(
+            "  kept: {id} (DeletionPolicy {policy}); delete it by hand when it is no longer needed"
+        );
+    }
+    Ok(())
+}

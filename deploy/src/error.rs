@@ -1,0 +1,149 @@
+//! Everything that can stop a command, each naming the stack or file involved and what to do about it.
+
+use std::path::PathBuf;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::events::Failure;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("no cloud assembly at {dir}: {source}. Run `cargo run -- synth --out {dir}` first, or drop --assembly to let this command synthesize")]
+    NoAssembly {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{path} is not a manifest this tool understands: {message}. Synthesize again with the cfnkit version of this workspace")]
+    BadManifest { path: PathBuf, message: String },
+
+    #[error("manifest version {found} is not supported (this tool reads version {supported}); synthesize again with the cfnkit version of this workspace")]
+    ManifestVersion { found: u32, supported: u32 },
+
+    #[error("{path} changed after synth (SHA-256 {actual}, the manifest says {expected}); synthesize again rather than editing synth output")]
+    ChangedAfterSynth {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{path} is not a valid template: {message}")]
+    BadTemplate { path: String, message: String },
+
+    #[error("unknown stack `{name}`; the app has: {available}")]
+    UnknownStack { name: String, available: String },
+
+    #[error("the app's synth command `{command}` {failure}; fix the app (its errors are printed above) or pass --app with the command that synthesizes it")]
+    SynthFailed { command: String, failure: String },
+
+    #[error("stack {stack} targets {what} {wanted}, but the AWS configuration resolves to {actual}; {fix}")]
+    WrongEnvironment {
+        stack: String,
+        what: &'static str,
+        wanted: String,
+        actual: String,
+        fix: &'static str,
+    },
+
+    #[error("no AWS region is configured; set AWS_REGION (or AWS_DEFAULT_REGION), or a region in the profile")]
+    NoRegion,
+
+    #[error("the assets bucket {bucket} does not exist ({reason}); run `cargo cfn bootstrap` once for this account and region")]
+    NotBootstrapped { bucket: String, reason: String },
+
+    #[error("stack {stack} is busy ({status}); wait for the running operation to finish, then try again")]
+    StackBusy { stack: String, status: String },
+
+    #[error("stack {stack} is in {status} and cannot be updated; {fix}")]
+    StackUnusable {
+        stack: String,
+        status: String,
+        fix: String,
+    },
+
+    #[error("stack {stack}: the change set failed: {reason}")]
+    ChangeSetFailed { stack: String, reason: String },
+
+    #[error("stack {stack} did not reach a complete state: it ended in {status}{note}{}", render_failures(.failures))]
+    StackFailed {
+        stack: String,
+        status: String,
+        note: String,
+        failures: Vec<Failure>,
+    },
+
+    #[error("stack {stack} has termination protection on; turn it off with `stack.set_termination_protection(false)` and deploy, or `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {stack}`")]
+    TerminationProtected { stack: String },
+
+    #[error("refusing to destroy {stacks} without confirmation: standard input is not a terminal; pass --force (or --yes) to destroy without asking")]
+    NeedsConfirmation { stacks: String },
+
+    #[error("{operation} failed for {subject}: {message}")]
+    Aws {
+        operation: &'static str,
+        subject: String,
+        message: String,
+    },
+
+    #[error("cannot read {path}: {source}; check the asset was packaged by synth")]
+    Asset {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("asset {name} (the code of {used_by}) is not built: synth leaves Lambda code unbuilt; pass --package to run the app's `package` instead of `synth`, or run `cargo run -- package` and pass --assembly cfnkit.out")]
+    Unpackaged { name: String, used_by: String },
+
+    #[error("the bootstrap template is invalid: {0}")]
+    Bootstrap(String),
+
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl DeployError {
+    /// Wraps an SDK error with the operation and what it was about, keeping the service's own message (which
+    /// names the resource and usually the fix) rather than the SDK's generic "service error".
+    pub fn aws<E>(operation: &'static str, subject: impl Into<String>, err: E) -> Self
+    where
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+    {
+        let message = match (err.code(), err.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (None, Some(message)) => message.to_owned(),
+            // No answer from the service (a connection or credentials problem): the chain says which.
+            _ => sdk_message(&err),
+        };
+        DeployError::Aws {
+            operation,
+            subject: subject.into(),
+            message,
+        }
+    }
+}
+
+/// The whole chain of an SDK error: the service's code and message when there is one, else the sources (a
+/// connection error says which endpoint could not be reached only in its sources).
+pub fn sdk_message(err: &(dyn std::error::Error + 'static)) -> String {
+    aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
+}
+
+fn render_failures(failures: &[Failure]) -> String {
+    if failures.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("; failed resources:");
+    for f in failures {
+        s.push_str(&format!(
+            "\n  {} ({}) {}: {}",
+            f.logical_id, f.resource_type, f.status, f.reason
+        ));
+    }
+    s
+}

@@ -1,0 +1,17 @@
+//! `cargo cfn`: deploys a synthesized cfnkit app with CloudFormation. A crate of its own so that the AWS SDK
+//! never enters the stacks' build (the edit->synth loop); it reads the cloud assembly synth writes.
+
+pub mod assembly;
+pub mod assets;
+pub mod aws;
+pub mod bootstrap;
+pub mod cfn;
+pub mod cli;
+pub mod commands;
+pub mod diff;
+pub mod error;
+pub mod events;
+pub mod synth;
+pub mod template;
+
+pub use error::DeployError;

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    cfnkit_deploy::cli::main()
+}

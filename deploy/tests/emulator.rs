@@ -1,0 +1,478 @@
+//! The deploy tool end to end against a local CloudFormation endpoint: moto's server, started here on a free
+//! port and stopped by its PID.
+//!
+//! Where moto falls short of AWS, and what these tests do about it:
+//! - Its change-set path neither registers a stack's exports nor resolves `Fn::ImportValue` on create, so the
+//!   first deployment of the exporting and importing stacks uses `--method direct` (CreateStack); every later
+//!   deployment (no change, update, --no-execute) goes through change sets, as by default.
+//! - It emits only stack-level events (no per-resource CREATE_IN_PROGRESS/COMPLETE), so the progress bar and
+//!   resource event lines are exercised by the unit tests of `events` on AWS's event sequences, not here.
+//! - It has no rollback: a resource that fails makes the API call fail with the reason, and the stack stays
+//!   where it was. The failure test checks that this is reported as an error naming the stack and the reason;
+//!   reporting CREATE_FAILED events and ROLLBACK_COMPLETE is covered by the unit tests on AWS's sequences.
+//! - It does not emit DELETE_SKIPPED for retained resources; the retained list comes from the template's
+//!   DeletionPolicy, which is also what AWS acts on.
+//! - It skips resource types it does not know (the bucket policy of the bootstrap stack, for one), so only
+//!   the bucket's own settings are checked here.
+//!
+//! Skipped, loudly, only when moto_server is not found and CFNKIT_REQUIRE_EMULATOR is unset; CI sets it.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::Region;
+use cfnkit::{fns, App, Output as CfnOutput, RawResource, RemovalPolicy};
+use clap::Parser;
+use serde_json::json;
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_server() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return Some(p.into());
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("moto_server"))
+        .find(|p| p.is_file());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/venv/bin/moto_server");
+    on_path.or_else(|| workspace.is_file().then_some(workspace))
+}
+
+/// A fresh moto server, or `None` (after a loud message) when there is none and none is required.
+fn start_moto() -> Option<Moto> {
+    let Some(bin) = moto_server() else {
+        if std::env::var_os("CFNKIT_REQUIRE_EMULATOR").is_some() {
+            panic!("moto_server not found (PATH, MOTO_SERVER, .ci/venv/bin) and CFNKIT_REQUIRE_EMULATOR is set");
+        }
+        eprintln!("\n!!!! SKIPPED: moto_server not found; the deploy tool's emulator tests did not run. Install moto[server] (bash .ci/run does) or set MOTO_SERVER. !!!!\n");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let moto = Moto {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "moto_server did not listen on {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(moto)
+}
+
+/// Runs the deploy tool against moto, with nothing read from this machine's AWS configuration.
+fn cfnkit(moto: &Moto, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfnkit"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(moto: &Moto, args: &[&str]) -> Run {
+    let out = cfnkit(moto, args);
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "$ cfnkit {}\n[exit {}]\n{}{}",
+        args.join(" "),
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
+async fn clients(moto: &Moto) -> cfnkit_deploy::aws::Clients {
+    let config = cfnkit_deploy::aws::config_loader()
+        .endpoint_url(&moto.url)
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    cfnkit_deploy::aws::Clients::new(&config).unwrap()
+}
+
+/// Synthesizes `app` into `dir` with the cfnkit library, as `cargo run -- synth --out dir` would.
+fn synth(app: App, dir: &Path) {
+    let cli = cfnkit::cli::Cli::try_parse_from(["cfnkit", "synth", "--out", dir.to_str().unwrap()])
+        .unwrap();
+    cfnkit::cli::run(cli, || Ok::<_, String>(app)).expect("the test app synthesizes");
+}
+
+/// Parameters are named because moto cannot generate SSM parameter names (AWS can).
+///
+/// Two stacks and an export: Producer has a log group (kept on delete) whose name Consumer imports into a
+/// parameter; `setting` is the value an update changes. Big is over CloudFormation's 51,200 byte body limit,
+/// so it deploys through the assets bucket.
+fn app(setting: &str) -> App {
+    let app = App::new();
+    let producer = app.stack("Producer");
+    let logs = producer.add_raw(
+        "AppLogs",
+        RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 7),
+    );
+    logs.apply_removal_policy(RemovalPolicy::Retain);
+    producer.add_raw(
+        "Setting",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/setting")
+            .prop("Type", "String")
+            .prop("Value", setting),
+    );
+    let consumer = app.stack("Consumer");
+    consumer.add_raw(
+        "LogsName",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/logs")
+            .prop("Type", "String")
+            .prop("Value", logs.ref_()),
+    );
+    consumer.add_output("Region", CfnOutput::new::<String>(fns::region()));
+    let big = app.stack("Big");
+    for i in 0..40 {
+        big.add_raw(
+            &format!("Padding{i}"),
+            RawResource::new("AWS::SSM::Parameter")
+                .prop("Name", format!("/cfnkit-test/padding-{i}"))
+                .prop("Type", "String")
+                .prop("Value", "x")
+                .prop(
+                    "Description",
+                    "cfnkit deploys templates over 51,200 bytes through S3; this one pads it. "
+                        .repeat(15),
+                ),
+        );
+    }
+    app
+}
+
+/// Adds a packaged asset to the manifest, as `package` writes it, with its zip.
+fn add_asset(dir: &Path) -> String {
+    let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    let sha = cfnkit_deploy::assembly::sha256_hex(zip);
+    let key = format!("assets/probe/{sha}.zip");
+    std::fs::create_dir_all(dir.join("assets/probe")).unwrap();
+    std::fs::write(dir.join(&key), zip).unwrap();
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["assets"] = json!([{
+        "name": "probe", "package": null, "bin": "probe", "architecture": "arm64",
+        "target": "aarch64-unknown-linux-gnu.2.34", "packaged": true, "path": key, "sha256": sha,
+        "bytes": zip.len(), "bucket": cfnkit::constructs::lambda::ASSET_BUCKET, "key": key,
+        "usedBy": ["Producer/Probe"],
+    }]);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    key
+}
+
+fn position(haystack: &str, needle: &str) -> usize {
+    haystack
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in:\n{haystack}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_deploy_no_change_update_diff_destroy() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    synth(app("v1"), &dir);
+    let key = add_asset(&dir);
+    let bucket = format!("cfnkit-assets-{ACCOUNT}-{REGION}");
+
+    // Before bootstrap, assets have nowhere to go: the error says what to run.
+    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains(&format!("the assets bucket {bucket} does not exist"))
+            && r.stderr.contains("cargo cfn bootstrap"),
+        "{}",
+        r.stderr
+    );
+
+    // Bootstrap, twice: the second is no change.
+    let r = run(&moto, &["bootstrap"]);
+    assert_eq!(r.code, 0);
+    // On AWS the outputs (BucketName, BootstrapVersion) follow the status line; moto's change-set path has none.
+    assert!(
+        r.stdout.starts_with("✓ CfnkitBootstrap: CREATE_COMPLETE\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.ends_with(&format!("assets bucket: {bucket}\n")),
+        "{}",
+        r.stdout
+    );
+    let enc = aws
+        .s3
+        .get_bucket_encryption()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "aws:kms"
+    );
+    // Versioning and the public access block are in the template (unit test of `bootstrap`), but moto's
+    // CloudFormation ignores them on buckets, so they cannot be read back here.
+    let r = run(&moto, &["bootstrap"]);
+    assert_eq!(
+        (r.code, r.stdout.lines().next()),
+        (0, Some("= CfnkitBootstrap: no changes"))
+    );
+
+    // First deploy: the asset is uploaded, then Producer before Consumer (it imports from Producer), and Big
+    // through S3.
+    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("assets: 1 uploaded, 0 already in the bucket\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        position(&r.stdout, "✓ Producer: CREATE_COMPLETE")
+            < position(&r.stdout, "✓ Consumer: CREATE_COMPLETE")
+    );
+    assert!(r.stdout.contains("✓ Big: CREATE_COMPLETE"));
+    assert!(
+        r.stdout.contains(&format!("  Consumer.Region = {REGION}")),
+        "{}",
+        r.stdout
+    );
+    aws.s3
+        .head_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .expect("the asset is in the bucket");
+    let templates = aws
+        .s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("templates/Big/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        templates.contents().len(),
+        1,
+        "Big's template went through S3"
+    );
+    let producer = aws
+        .cfn
+        .describe_stacks()
+        .stack_name("Producer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        producer.stacks()[0].stack_status().unwrap().as_str(),
+        "CREATE_COMPLETE"
+    );
+
+    // Deploying again changes nothing: reported as such, exit 0, and no change set is left behind.
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "assets: 0 uploaded, 1 already in the bucket\n= Producer: no changes\n= Consumer: no changes\n= Big: no changes\n"
+    );
+    for stack in ["Producer", "Consumer", "Big"] {
+        // moto lists every stack's change sets, executed ones included; AWS lists only the stack's pending ones.
+        let sets = aws
+            .cfn
+            .list_change_sets()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap();
+        let pending: Vec<_> = sets
+            .summaries()
+            .iter()
+            .filter(|c| {
+                c.stack_name() == Some(stack)
+                    && c.execution_status().map(|e| e.as_str()) != Some("EXECUTE_COMPLETE")
+            })
+            .collect();
+        assert!(
+            pending.is_empty(),
+            "{stack} has change sets left: {pending:?}"
+        );
+    }
+    let r = run(&moto, &["diff", "--assembly", asm]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "Stack Producer\n  no differences\nStack Consumer\n  no differences\nStack Big\n  no differences\n");
+
+    // An update: diff shows exactly the change, and exits 1.
+    synth(app("v2"), &dir);
+    add_asset(&dir);
+    let r = run(&moto, &["diff", "--assembly", asm, "Producer", "Consumer"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        "Stack Producer\n  Resources\n  [~] AWS::SSM::Parameter Setting\n      ~ Properties.Value \"v1\" -> \"v2\"\nStack Consumer\n  no differences\n"
+    );
+
+    // --no-execute leaves a change set to review and the stack as it was.
+    let r = run(
+        &moto,
+        &["deploy", "--assembly", asm, "--no-execute", "Producer"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("? Producer: change set created, not executed (1 change(s))\n  Modify  AWS::SSM::Parameter Setting\n"), "{}", r.stdout);
+    let r = run(&moto, &["diff", "--assembly", asm, "Producer"]);
+    assert_eq!(r.code, 1, "still not deployed");
+
+    // Deploying Consumer deploys Producer first (its dependency) through a change set.
+    let r = run(&moto, &["deploy", "--assembly", asm, "Consumer"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("✓ Producer: UPDATE_COMPLETE\n")
+            && r.stdout.contains("= Consumer: no changes\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("Big"),
+        "Big is neither named nor a dependency"
+    );
+    let r = run(&moto, &["diff", "--assembly", asm]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+
+    // Destroy asks first and refuses without a terminal; with --force it goes dependents first and lists what
+    // it keeps.
+    let r = run(&moto, &["destroy", "--assembly", asm, "Producer"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("refusing to destroy Consumer, Producer without confirmation"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &moto,
+        &["destroy", "--assembly", asm, "--force", "Producer"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "✓ Consumer: destroyed\n✓ Producer: destroyed\n  kept: AppLogs (DeletionPolicy Retain); delete it by hand when it is no longer needed\n"
+    );
+    let r = run(&moto, &["destroy", "--assembly", asm, "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "= Consumer: not deployed\n= Producer: not deployed\n✓ Big: destroyed\n"
+    );
+    let left = aws.cfn.describe_stacks().send().await.unwrap();
+    let names: Vec<_> = left
+        .stacks()
+        .iter()
+        .filter_map(|s| s.stack_name())
+        .collect();
+    assert_eq!(names, ["CfnkitBootstrap"]);
+}
+
+/// A resource the endpoint rejects: the deploy fails with exit 1, naming the stack and the endpoint's reason.
+/// On AWS the reason arrives as a CREATE_FAILED event and the stack rolls back (covered by the `events` unit
+/// tests); moto rejects the call itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_resource_is_reported_with_its_reason() {
+    let Some(moto) = start_moto() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let app = App::new();
+    let broken = app.stack("Broken");
+    broken.add_raw(
+        "Good",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "good")
+            .prop("Type", "String")
+            .prop("Value", "ok"),
+    );
+    // AWS refuses parameter names that start with "aws" or "ssm", and so does moto.
+    broken.add_raw(
+        "Bad",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Type", "String")
+            .prop("Value", "x")
+            .prop("Name", "aws-reserved"),
+    );
+    synth(app, &dir);
+    let r = run(&moto, &["deploy", "--assembly", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        !r.stdout.contains('✓'),
+        "no success is reported: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("error: cloudformation:ExecuteChangeSet failed for Broken: ValidationException: Parameter name: can't be prefixed with \"aws\" or \"ssm\""),
+        "{}",
+        r.stderr
+    );
+}
