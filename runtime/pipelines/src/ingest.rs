@@ -2,7 +2,7 @@
 //! (ENQUEUED) and queues it; the worker marks it PROCESSED, once, however often it is delivered.
 
 use aws_config::SdkConfig;
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_s3::primitives::ByteStream;
 use contracts::ingest::{
@@ -16,7 +16,7 @@ use order_handlers::config::{require, ConfigError, Lookup};
 use order_handlers::util::{get_s, is_conditional_check_failed, now_rfc3339, s, Item};
 use serde_json::Value;
 
-use crate::http::{error_body, rest};
+use crate::http::{error_body, v2};
 use crate::Error;
 
 /// What the ingest functions need.
@@ -43,8 +43,8 @@ impl IngestService {
     }
 }
 
-fn bad_request(field: &str, message: String) -> ApiGatewayProxyResponse {
-    rest(
+fn bad_request(field: &str, message: String) -> ApiGatewayV2httpResponse {
+    v2(
         400,
         &error_body(
             "invalid event",
@@ -76,21 +76,21 @@ fn event_id_of(payload: &serde_json::Map<String, Value>) -> Result<String, Strin
     }
 }
 
-/// The API function: validates, stores the raw body in bronze, writes the metadata (ENQUEUED),
+/// The API function (HTTP API, payload format 2.0): validates, stores the raw body in bronze, writes the metadata (ENQUEUED),
 /// queues the event and answers 202 with its id.
 pub async fn handle_api(
     svc: &IngestService,
-    req: ApiGatewayProxyRequest,
-) -> Result<ApiGatewayProxyResponse, Error> {
+    req: ApiGatewayV2httpRequest,
+) -> Result<ApiGatewayV2httpResponse, Error> {
     if req.is_base64_encoded {
-        return Ok(rest(
+        return Ok(v2(
             415,
             &error_body("binary request bodies are not supported", vec![]),
         ));
     }
     let raw = req.body.unwrap_or_default();
     if raw.len() > MAX_PAYLOAD_BYTES {
-        return Ok(rest(
+        return Ok(v2(
             413,
             &error_body(
                 format!(
@@ -124,7 +124,7 @@ pub async fn handle_api(
     };
     let message = ingest(svc, &event_id, &event_type, raw).await?;
     lambda_runtime::tracing::info!(event_id = %message.event_id, key = %message.key, "ingested");
-    Ok(rest(
+    Ok(v2(
         202,
         &IngestAccepted {
             status: "accepted".into(),

@@ -5,7 +5,7 @@
 //!
 //! | binary | seed | event | module |
 //! | --- | --- | --- | --- |
-//! | `ingest_api` | 002 | API Gateway proxy request (REST) | [`ingest::handle_api`] |
+//! | `ingest_api` | 002 | HTTP API (v2) request, `POST /events` | [`ingest::handle_api`] |
 //! | `ingest_worker` | 002 | SQS batch of [`contracts::ingest::IngestMessage`] | [`ingest::handle_queue`] |
 //! | `stream_create_order` | 001 | HTTP API (v2) request, `POST /orders` | [`stream::handle_api`] |
 //! | `stream_process_order` | 001 | DynamoDB stream batch (NEW_IMAGE) | [`stream::handle_stream`] |

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 
-use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::encodings::Body;
 use contracts::ingest::{event_key, EventStatus, IngestAccepted, IngestMessage};
 use contracts::tables::PARTITION_KEY;
@@ -32,10 +32,10 @@ async fn deploy() -> (support::MotoServer, aws_config::SdkConfig, IngestService)
     (moto, sdk, svc)
 }
 
-fn post(body: &str) -> ApiGatewayProxyRequest {
-    let mut req = ApiGatewayProxyRequest::default();
-    req.http_method = aws_lambda_events::http::Method::POST;
-    req.path = Some("/events".into());
+fn post(body: &str) -> ApiGatewayV2httpRequest {
+    let mut req = ApiGatewayV2httpRequest::default();
+    req.request_context.http.method = aws_lambda_events::http::Method::POST;
+    req.raw_path = Some("/events".into());
     req.body = Some(body.into());
     req
 }

@@ -1,5 +1,5 @@
-//! Seed 002: the ingest API (REST, proxy integration).
-use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+//! Seed 002: the ingest API (HTTP API, payload format 2.0).
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_runtime::{service_fn, LambdaEvent};
 use pipeline_handlers::{clients, ingest, ProcessEnv};
 
@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let svc = ingest::IngestService::from_env(&clients::sdk_config().await, &ProcessEnv)?;
     let svc = &svc;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
             ingest::handle_api(svc, event.payload).await
         },
     ))
