@@ -746,3 +746,41 @@ fn example_stack_passes_checkov() {
     example(&app);
     checkov_or_skip(&app);
 }
+
+#[test]
+fn a_web_acl_is_associated_with_the_stage() {
+    let app = App::new();
+    let stack = app.stack("Api");
+    let api = api(&stack, RestApiProps::default());
+    api.add_method(
+        "GET",
+        "/orders",
+        LambdaIntegration::new(&handler()),
+        MethodOptions::default(),
+    )
+    .unwrap();
+    let acl = stack.add_raw(
+        "Acl",
+        cfnkit::RawResource::new("AWS::WAFv2::WebACL")
+            .prop("Scope", "REGIONAL")
+            .prop("DefaultAction", json!({"Allow": {}}))
+            .prop(
+                "VisibilityConfig",
+                json!({"CloudWatchMetricsEnabled": true, "MetricName": "orders", "SampledRequestsEnabled": true}),
+            )
+            .prop("Rules", json!([])),
+    );
+    api.deployment_stage()
+        .associate_web_acl(acl.get_att::<String>("Arn"));
+    let t = template(&app, "Api");
+    let a = &resource(&t, "OrdersWebAcl")["Properties"];
+    assert_eq!(a["WebACLArn"], json!({"Fn::GetAtt": ["Acl", "Arn"]}));
+    assert_eq!(
+        a["ResourceArn"],
+        json!({"Fn::Sub": [
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${Stage}",
+            {"Api": {"Ref": "Orders"}, "Stage": {"Ref": "OrdersStage"}}
+        ]})
+    );
+    lint_or_skip(&app);
+}

@@ -47,7 +47,8 @@
 //!   `Metadata.checkov.skip` with the reason: a cache cluster is billed by the hour whether used or not, and
 //!   cached answers would serve stale order state; turn it on where reads are safe to cache.
 //! - CKV2_AWS_29 (a WAF web ACL on the stage) is a graph check of checkov's Terraform scanner; nothing of it runs
-//!   on CloudFormation. [`Stage::stage_arn`] is what an `AWS::WAFv2::WebACLAssociation` takes.
+//!   on CloudFormation (checkov 3.3.30). A web ACL costs money per rule and request and needs rules chosen for
+//!   the API, so none is made: [`Stage::associate_web_acl`] attaches one.
 
 mod json_schema;
 
@@ -627,6 +628,7 @@ impl RestApi {
         let root_id = handle.attr_root_resource_id();
         let api = RestApi {
             stage: Stage {
+                scope: OwnScope(scope.clone()),
                 handle: stage_handle,
                 api_id: handle.ref_(),
                 name: stage_name,
@@ -1475,6 +1477,7 @@ impl Authorizer {
 /// The deployed stage of a [`RestApi`].
 #[derive(Clone, Debug)]
 pub struct Stage {
+    scope: OwnScope,
     handle: l1::StageHandle,
     api_id: Val<String>,
     api_name: Val<String>,
@@ -1492,6 +1495,17 @@ impl Stage {
         fns::sub_with(
             "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${Stage}",
             [("Api", self.api_id.clone()), ("Stage", self.handle.ref_())],
+        )
+    }
+    /// Protects the stage with a regional WAF web ACL (`AWS::WAFv2::WebACLAssociation` at `<api>/WebAcl`,
+    /// logical ID `<Api>WebAcl`; the web ACL's `attr_arn()`, or its ARN from another stack). Without one the
+    /// stage takes every request that passes authorization and throttling.
+    pub fn associate_web_acl(&self, web_acl_arn: impl Into<Val<String>>) -> ResourceHandle {
+        self.scope.add_raw(
+            "WebAcl",
+            crate::RawResource::new("AWS::WAFv2::WebACLAssociation")
+                .prop("ResourceArn", self.stage_arn().into_raw())
+                .prop("WebACLArn", web_acl_arn.into().into_raw()),
         )
     }
     /// A metric of the stage (`AWS/ApiGateway`, dimensions `ApiName` and `Stage`).
