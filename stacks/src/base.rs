@@ -1,5 +1,7 @@
-//! Base: the platform key, the event bus and the ops alert topic, shared by every other stack.
+//! Base: the platform key, the event bus, the ops alert topic, and API Gateway's account settings (the role it
+//! writes CloudWatch logs with), shared by every other stack.
 
+use cfnkit::constructs::apigateway::ApiGatewayAccount;
 use cfnkit::constructs::events::{EventBus, EventBusProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::sns::{Topic, TopicProps};
@@ -11,6 +13,10 @@ pub struct Base {
     pub key: Key,
     pub bus: EventBus,
     pub ops_topic: Topic,
+    /// API Gateway's CloudWatch role, one per account and region: every REST API of the platform logs through
+    /// it (`RestApiProps { cloud_watch_role: CloudWatchRole::Use(&base.api_gateway_account), .. }`), so that no
+    /// two stacks manage the account's single setting.
+    pub api_gateway_account: ApiGatewayAccount,
 }
 
 pub fn stack(app: &App) -> Result<Base, ConstructError> {
@@ -45,9 +51,11 @@ pub fn stack(app: &App) -> Result<Base, ConstructError> {
     )?;
     // Alarms in every stack notify this topic, so CloudWatch must be able to use its key.
     key.allow_cloudwatch_alarms_to_sns();
+    let api_gateway_account = ApiGatewayAccount::new(&scope, "ApiGatewayAccount")?;
     Ok(Base {
         key,
         bus,
         ops_topic,
+        api_gateway_account,
     })
 }

@@ -1,19 +1,27 @@
-//! Order: the orders table (point-in-time recovery, encrypted with the platform key, retained), the order API
-//! function, and the order events function that moves an order through its states on the other services'
-//! events (rules on the platform bus targeting the function, with a dead-letter queue for events that fail
-//! every attempt).
+//! Order: the orders table (point-in-time recovery, encrypted with the platform key, retained), the REST API
+//! (`POST /orders`, its body validated by API Gateway against the JSON Schema of `contracts::CreateOrderRequest`,
+//! and `GET /orders/{id}`, both proxied to the order API function), and the order events function that moves an
+//! order through its states on the other services' events (rules on the platform bus targeting the function,
+//! with a dead-letter queue for events that fail every attempt).
+//!
+//! The API's methods are IAM-authorized (the construct's default): the storefront backend calls them signed
+//! with SigV4, with `api.grant_invoke(&its_role, "POST", "/orders")`.
 
 use std::collections::BTreeMap;
 
+use cfnkit::constructs::apigateway::{
+    CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+};
 use cfnkit::constructs::dynamodb::Table;
 use cfnkit::constructs::events::Target;
 use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
-use cfnkit::App;
+use cfnkit::{App, Output};
 use contracts::env::{self, Function as Handler};
 use contracts::{
-    tables, EventPattern, PaymentConfirmation, PaymentFailed, ShipmentCreated, StockConfirmation,
+    tables, validate, CreateOrderRequest, EventPattern, PaymentConfirmation, PaymentFailed,
+    ShipmentCreated, StockConfirmation,
 };
 
 use crate::service;
@@ -22,6 +30,7 @@ use crate::Base;
 /// What the Order stack makes (the REST API in front of `api_function`).
 pub struct Order {
     pub table: Table,
+    pub api: RestApi,
     pub api_function: Function,
     pub events_function: Function,
 }
@@ -66,6 +75,40 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
         environment(),
         Some(&events_dlq),
     )?;
+    let api = RestApi::new(
+        &scope,
+        "OrderApiGateway",
+        RestApiProps {
+            description: Some("Order platform: place orders and read their state".to_owned()),
+            access_log_encryption_key: Some(&base.key),
+            cloud_watch_role: CloudWatchRole::Use(&base.api_gateway_account),
+            ..Default::default()
+        },
+    )?;
+    // The model is the schema the handler validates with too (contracts::validate), so the gateway and the
+    // function agree on what a valid order is.
+    let model = api.add_model_schema(
+        "CreateOrderRequest",
+        validate::api_gateway_model_schema::<CreateOrderRequest>(),
+    )?;
+    let integration = || LambdaIntegration::new(&api_function).timeout(service::FUNCTION_TIMEOUT);
+    api.add_method(
+        "POST",
+        "/orders",
+        integration(),
+        MethodOptions {
+            request_model: Some(&model),
+            ..Default::default()
+        },
+    )?;
+    api.add_method(
+        "GET",
+        "/orders/{id}",
+        integration(),
+        MethodOptions::default(),
+    )?;
+    stack.add_output("OrderApiUrl", Output::new::<String>(api.url()));
+
     for f in [&api_function, &events_function] {
         table.grant_read_write_data(f);
         base.bus.grant_put_events(f);
@@ -102,6 +145,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
     )?;
     Ok(Order {
         table,
+        api,
         api_function,
         events_function,
     })

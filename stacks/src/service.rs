@@ -42,8 +42,13 @@ pub const SQS_MAX_CONCURRENCY: u32 = 5;
 /// for the TLS handshakes of a cold start.
 pub const MEMORY_MB: u32 = 256;
 
-/// The instruction set every function is built for.
-pub const ARCHITECTURE: Architecture = Architecture::X86_64;
+/// The instruction set every function is built for: Graviton, cheaper per millisecond; `cargo run -- package`
+/// cross-builds the handlers for it with cargo-zigbuild on any host.
+pub const ARCHITECTURE: Architecture = Architecture::Arm64;
+
+/// The cargo package whose binaries the functions run (one binary per handler, named by
+/// `contracts::env::Function::binary_name`).
+pub const HANDLERS_PACKAGE: &str = "order-handlers";
 
 /// Why the platform's functions run outside a VPC (checkov CKV_AWS_117): they only call AWS APIs (DynamoDB,
 /// SQS, SNS, EventBridge) over TLS with IAM authentication; a VPC would add NAT gateways or interface endpoints
@@ -109,7 +114,7 @@ pub fn function(
     let function = Function::new(
         scope,
         id,
-        Code::asset(handler.binary_name()),
+        Code::cargo_bin(HANDLERS_PACKAGE, handler.binary_name()),
         FunctionProps {
             architecture: ARCHITECTURE,
             description: Some(format!(

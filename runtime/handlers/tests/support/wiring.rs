@@ -32,6 +32,19 @@ pub struct Wiring {
     pub event_sources: Vec<EventSource>,
     /// SNS topic -> SQS queue subscriptions.
     pub subscriptions: Vec<(String, String)>,
+    /// REST API methods proxied to a function.
+    pub api_routes: Vec<ApiRoute>,
+}
+
+/// A REST API method with a Lambda proxy integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRoute {
+    pub http_method: String,
+    /// `/orders/{id}`.
+    pub path: String,
+    pub function: Function,
+    /// The JSON Schema the gateway validates the body against, when it does.
+    pub request_model: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -512,7 +525,57 @@ pub fn load(templates: &BTreeMap<String, Value>) -> Result<Wiring, WiringError> 
         ));
     }
 
+    let mut api_routes = Vec::new();
+    for (id, r) in t.of_type("AWS::ApiGateway::Method") {
+        let stack = stack_of(id);
+        let p = &r["Properties"];
+        let integration = &p["Integration"];
+        if integration["Type"] != "AWS_PROXY" {
+            continue;
+        }
+        let what = format!("API method {id}");
+        let function = function_named(stack, &integration["Uri"]["Fn::Sub"][1]["Function"], &what)?;
+        let mut path = String::new();
+        let mut resource = p["ResourceId"].clone();
+        while let Resolved::Resource(rid, ty, _) = t.resolve(stack, &resource)? {
+            if ty != "AWS::ApiGateway::Resource" {
+                break;
+            }
+            let props = &t.resources[&rid].1["Properties"];
+            path = format!("/{}{path}", props["PathPart"].as_str().unwrap_or_default());
+            resource = props["ParentId"].clone();
+        }
+        let validates_body = match p.get("RequestValidatorId") {
+            Some(v) => {
+                let vid = t.resolve_to(
+                    stack,
+                    v,
+                    "AWS::ApiGateway::RequestValidator",
+                    &["Ref", "RequestValidatorId"],
+                    &what,
+                )?;
+                t.resources[&vid].1["Properties"]["ValidateRequestBody"] == true
+            }
+            None => false,
+        };
+        let request_model = match p["RequestModels"].get("application/json") {
+            Some(m) if validates_body => {
+                let mid = t.resolve_to(stack, m, "AWS::ApiGateway::Model", &["Ref"], &what)?;
+                Some(t.resources[&mid].1["Properties"]["Schema"].clone())
+            }
+            _ => None,
+        };
+        api_routes.push(ApiRoute {
+            http_method: p["HttpMethod"].as_str().unwrap_or_default().to_string(),
+            path: if path.is_empty() { "/".into() } else { path },
+            function,
+            request_model,
+        });
+    }
+    api_routes.sort_by(|a, b| (&a.path, &a.http_method).cmp(&(&b.path, &b.http_method)));
+
     Ok(Wiring {
+        api_routes,
         tables,
         topics,
         queues,
@@ -611,11 +674,33 @@ impl Wiring {
                 ));
             }
         }
+        let routes: Vec<(&str, &str, Function, bool)> = self
+            .api_routes
+            .iter()
+            .map(|r| {
+                (
+                    r.http_method.as_str(),
+                    r.path.as_str(),
+                    r.function,
+                    r.request_model.is_some(),
+                )
+            })
+            .collect();
+        let want_routes = [
+            ("POST", "/orders", OrderApi, true),
+            ("GET", "/orders/{id}", OrderApi, false),
+        ];
+        if routes != want_routes {
+            problems.push(format!(
+                "the REST API has (method, path, function, body validated) {routes:?}, the handlers expect \
+                 {want_routes:?}"
+            ));
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             err(format!(
-                "events on bus {bus} are routed wrong:\n  {}",
+                "the platform is wired wrong:\n  {}",
                 problems.join("\n  ")
             ))
         }
@@ -680,6 +765,30 @@ mod tests {
             .to_string();
         assert!(
             e.contains("StockConfirmation {\"stockConfirmed\":true} reaches [OrderEvents], the handlers expect [OrderEvents, Payment]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_api_method_is_detected() {
+        let mut templates = synthesized_templates();
+        let order = templates.get_mut("Order").unwrap();
+        let resources = order["Resources"].as_object_mut().unwrap();
+        let get = resources
+            .iter()
+            .find(|(_, r)| {
+                r["Type"] == "AWS::ApiGateway::Method" && r["Properties"]["HttpMethod"] == "GET"
+            })
+            .map(|(id, _)| id.clone())
+            .expect("the Order stack has GET /orders/{id}");
+        resources.remove(&get);
+        let e = load(&templates)
+            .unwrap()
+            .check_routes()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the REST API has (method, path, function, body validated) [(\"POST\", \"/orders\", OrderApi, true)]"),
             "{e}"
         );
     }
