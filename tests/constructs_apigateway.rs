@@ -784,3 +784,42 @@ fn a_web_acl_is_associated_with_the_stage() {
     );
     lint_or_skip(&app);
 }
+
+#[test]
+fn a_changed_model_or_an_escape_hatch_change_with_redeploy_makes_a_new_deployment() {
+    let build = |max_len: u32, hatch: bool| {
+        let app = App::new();
+        let stack = app.stack("Api");
+        let api = api(&stack, RestApiProps::default());
+        let model = api
+            .add_model_schema(
+                "Order",
+                json!({"type": "object", "properties": {"id": {"type": "string", "maxLength": max_len}}}),
+            )
+            .unwrap();
+        let m = api
+            .add_method(
+                "POST",
+                "/orders",
+                LambdaIntegration::new(&handler()),
+                MethodOptions {
+                    request_model: Some(&model),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        if hatch {
+            m.resource_mut().api_key_required = Some(true.into());
+            api.redeploy();
+        }
+        deployment_id(&template(&app, "Api"))
+    };
+    let base = build(64, false);
+    assert_ne!(base, build(32, false), "a stricter model is deployed");
+    assert_ne!(
+        base,
+        build(64, true),
+        "redeploy() sees escape-hatch changes"
+    );
+    assert_eq!(base, build(64, false));
+}

@@ -470,6 +470,8 @@ struct ApiState {
 /// - The stage (`<Id>Stage`) has access logs in JSON to `<Id>AccessLogs` (APIG1), INFO execution logs and
 ///   detailed metrics for every method (APIG6), X-Ray tracing and throttling; it serves the deployment
 ///   `<Id>Deployment<hash>` (see the module documentation).
+///
+/// API Gateway refuses to deploy an API without methods: add at least one before deploying.
 #[derive(Clone, Debug)]
 pub struct RestApi {
     scope: OwnScope,
